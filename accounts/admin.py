@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "display_name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active", "is_staff")
+    search_fields = ("username", "display_name", "email")
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Live chat", {"fields": ("display_name", "role")}))
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        ("Live chat", {"fields": ("display_name", "role")}),
+    )

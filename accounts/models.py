@@ -1,0 +1,31 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A member of the support team: operator, supervisor or admin."""
+
+    class Role(models.TextChoices):
+        OPERATOR = "operator", _("Operator")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        ADMIN = "admin", _("Admin")
+
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR)
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors and admins may act on any conversation."""
+        return self.role in (self.Role.SUPERVISOR, self.Role.ADMIN) or self.is_superuser

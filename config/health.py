@@ -1,0 +1,71 @@
+"""Liveness, readiness and metrics. Who may call: anyone (load balancers, Prometheus).
+
+They reveal no data beyond counts; put /metrics behind the proxy's allow-list in production.
+"""
+
+import asyncio
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from livechat.models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+async def _layer_ok() -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    channel = await asyncio.wait_for(layer.new_channel("readyz."), 2)
+    await asyncio.wait_for(layer.send(channel, {"type": "readyz.ping"}), 2)
+    message = await asyncio.wait_for(layer.receive(channel), 2)
+    return message.get("type") == "readyz.ping"
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        checks["channel_layer"] = "ok" if async_to_sync(_layer_ok)() else "error"
+    except Exception as exc:
+        checks["channel_layer"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "# HELP livechat_conversations Conversations by status.",
+        "# TYPE livechat_conversations gauge",
+    ]
+    by_status = dict(Conversation.objects.values_list("status").annotate(n=Count("id")))
+    for status in Conversation.Status.values:
+        lines.append(f'livechat_conversations{{status="{status}"}} {by_status.get(status, 0)}')
+    lines += [
+        "# HELP livechat_outbound_messages Outbound messages by delivery status.",
+        "# TYPE livechat_outbound_messages gauge",
+    ]
+    outbound = dict(
+        Message.objects.filter(direction=Message.Direction.OUT, status__in=["pending", "failed"])
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    for status in ("pending", "failed"):
+        lines.append(f'livechat_outbound_messages{{status="{status}"}} {outbound.get(status, 0)}')
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")

@@ -1,0 +1,18 @@
+"""Settings for the test suite: the normal settings, with the simulator standing in for LINE."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("LINE_SIMULATOR", "1")
+os.environ.setdefault("LINE_RETRY_BASE_SECONDS", "0.05")
+
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES, STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="livechat-test-media-")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so the live server thread and background threads share it.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), "livechat-test.sqlite3")}

@@ -1,0 +1,166 @@
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from livechat.models import (
+    AutoReply,
+    BotSettings,
+    Contact,
+    Conversation,
+    ConversationEvent,
+    HandoffKeyword,
+    Message,
+    SimulatorCall,
+    WebhookEvent,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened: looked at, never edited."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "line_user_id", "is_following", "language", "created_at")
+    list_filter = ("is_following", "language")
+    search_fields = ("display_name", "line_user_id")
+    readonly_fields = ("created_at", "profile_fetched_at", "followed_at", "unfollowed_at")
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ("seq", "direction", "sender_kind", "type", "text", "status", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-seq",)
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("conversation")
+
+
+class ConversationEventInline(admin.TabularInline):
+    model = ConversationEvent
+    fields = ("created_at", "kind", "actor_kind", "actor", "from_status", "to_status", "to_operator", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ("id", "contact", "status", "assigned_operator", "last_message_at", "created_at")
+    list_filter = ("status", "assigned_operator")
+    search_fields = ("contact__display_name", "contact__line_user_id")
+    list_select_related = ("contact", "assigned_operator")
+    raw_id_fields = ("contact",)
+    readonly_fields = (
+        "last_seq",
+        "created_at",
+        "handoff_requested_at",
+        "claimed_at",
+        "first_response_at",
+        "closed_at",
+        "last_message_at",
+    )
+    inlines = [ConversationEventInline, MessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "conversation",
+        "seq",
+        "direction",
+        "sender_kind",
+        "type",
+        "short_text",
+        "status",
+        "created_at",
+    )
+    list_filter = ("direction", "sender_kind", "type", "status", "media_status", "is_unsent")
+    search_fields = ("text", "line_message_id", "conversation__contact__display_name")
+    list_select_related = ("conversation__contact",)
+    raw_id_fields = ("conversation", "operator")
+    readonly_fields = (
+        "uuid",
+        "seq",
+        "created_at",
+        "sent_at",
+        "line_message_id",
+        "reply_token",
+        "reply_token_used_at",
+        "mark_as_read_token",
+        "attempts",
+    )
+
+    @admin.display(description="text")
+    def short_text(self, message: Message) -> str:
+        return message.text[:80]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "webhook_event_id",
+        "event_type",
+        "source_type",
+        "is_redelivery",
+        "received_at",
+        "processed_at",
+        "has_error",
+    )
+    list_filter = ("event_type", "source_type", "is_redelivery")
+    search_fields = ("webhook_event_id",)
+
+    @admin.display(boolean=True, description="error")
+    def has_error(self, event: WebhookEvent) -> bool:
+        return bool(event.processing_error)
+
+
+@admin.register(ConversationEvent)
+class ConversationEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "conversation",
+        "kind",
+        "actor_kind",
+        "actor",
+        "from_status",
+        "to_status",
+        "to_operator",
+    )
+    list_filter = ("kind", "actor_kind")
+    list_select_related = ("conversation__contact", "actor", "to_operator")
+
+
+@admin.register(HandoffKeyword)
+class HandoffKeywordAdmin(admin.ModelAdmin):
+    list_display = ("keyword", "is_active")
+    list_editable = ("is_active",)
+
+
+@admin.register(AutoReply)
+class AutoReplyAdmin(admin.ModelAdmin):
+    list_display = ("keyword", "reply_text", "is_active")
+    list_editable = ("is_active",)
+
+
+@admin.register(BotSettings)
+class BotSettingsAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not BotSettings.objects.exists()
+
+
+@admin.register(SimulatorCall)
+class SimulatorCallAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "method", "endpoint", "user_id", "response_status")
+    list_filter = ("endpoint", "response_status")

@@ -1,0 +1,88 @@
+"""What the bot says and when a customer is asking for a human.
+
+Keywords and texts are edited in admin; they are read on every inbound text, so they are
+cached in-process for a short while (edits show up within CACHE_SECONDS on every process).
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from django.db.models.signals import post_delete, post_save
+
+from livechat.models import AutoReply, BotSettings, HandoffKeyword
+
+CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    handoff_keywords: tuple[str, ...]
+    auto_replies: dict[str, str]
+    welcome_message: str
+    handoff_message: str
+    still_waiting_message: str
+
+
+_cache: tuple[float, BotConfig] | None = None
+
+
+def config() -> BotConfig:
+    global _cache
+    if _cache is not None and time.monotonic() - _cache[0] < CACHE_SECONDS:
+        return _cache[1]
+    texts, _ = BotSettings.objects.get_or_create(pk=1)
+    loaded = BotConfig(
+        handoff_keywords=tuple(
+            normalize(k)
+            for k in HandoffKeyword.objects.filter(is_active=True).values_list("keyword", flat=True)
+        ),
+        auto_replies={
+            normalize(k): reply
+            for k, reply in AutoReply.objects.filter(is_active=True).values_list("keyword", "reply_text")
+        },
+        welcome_message=texts.welcome_message,
+        handoff_message=texts.handoff_message,
+        still_waiting_message=texts.still_waiting_message,
+    )
+    _cache = (time.monotonic(), loaded)
+    return loaded
+
+
+def forget_config(**_: object) -> None:
+    global _cache
+    _cache = None
+
+
+for _model in (BotSettings, HandoffKeyword, AutoReply):
+    post_save.connect(forget_config, sender=_model, dispatch_uid=f"bot-config-{_model.__name__}")
+    post_delete.connect(forget_config, sender=_model, dispatch_uid=f"bot-del-{_model.__name__}")
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+_LATIN_WORD = re.compile(r"^[\w\s]+$", re.ASCII)
+
+
+def asks_for_human(text: str) -> bool:
+    """Thai keywords match anywhere (Thai has no spaces); Latin ones as whole words."""
+    said = normalize(text)
+    for keyword in config().handoff_keywords:
+        if _LATIN_WORD.match(keyword):
+            if re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", said):
+                return True
+        elif keyword in said:
+            return True
+    return False
+
+
+def auto_reply_for(text: str) -> str | None:
+    return config().auto_replies.get(normalize(text))
+
+
+def postback_action(data: str) -> str:
+    """`action=handoff&…` → "handoff"."""
+    return (parse_qs(data).get("action") or [""])[0]

@@ -1,0 +1,92 @@
+"""Finding a contact's open conversation and appending messages to it, race-safely.
+
+Two guarantees live here:
+- a contact has at most one open conversation — the partial unique constraint
+  `one_open_conversation_per_contact` decides races, and the loser re-reads the winner's row;
+- `Message.seq` is 1, 2, 3 … per conversation with no gaps: the next number comes from
+  `UPDATE … SET last_seq = last_seq + 1 … RETURNING`, which also locks the conversation row until
+  the transaction ends, so concurrent appends queue up and a rollback returns the number.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from livechat.models import Contact, Conversation, ConversationEvent, Message
+
+
+def open_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
+    """The user's open conversation, creating contact and conversation as needed.
+
+    Returns (conversation, contact_created, conversation_created). Must run inside a
+    transaction. One query on the common path (known contact with an open conversation).
+    """
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator")
+        .filter(contact__line_user_id=line_user_id)
+        .exclude(status=Conversation.Status.CLOSED)
+        .first()
+    )
+    if conversation is not None:
+        return conversation, False, False
+    contact, contact_created = Contact.objects.get_or_create(line_user_id=line_user_id)
+    conversation, created = start_conversation(contact)
+    return conversation, contact_created, created
+
+
+def start_conversation(contact: Contact) -> tuple[Conversation, bool]:
+    """Open a new conversation in `bot` for the contact, or return the one a racer opened."""
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(contact=contact)
+    except IntegrityError:
+        # Another request opened it between our read and our insert; its row is committed or
+        # its insert lock has been released, so reading now finds it.
+        conversation = Conversation.objects.select_related("assigned_operator").get(
+            contact=contact, status__in=_OPEN_STATUSES
+        )
+        conversation.contact = contact
+        return conversation, False
+    conversation.contact = contact
+    conversation.assigned_operator = None
+    ConversationEvent.objects.create(
+        conversation=conversation,
+        kind=ConversationEvent.Kind.CREATED,
+        actor_kind=ConversationEvent.ActorKind.CUSTOMER,
+        to_status=Conversation.Status.BOT,
+    )
+    return conversation, True
+
+
+_OPEN_STATUSES = [
+    Conversation.Status.BOT,
+    Conversation.Status.WAITING,
+    Conversation.Status.ACTIVE,
+]
+
+
+def next_seq(conversation: Conversation, at: datetime) -> int:
+    """Take the conversation's next message number (and lock its row until commit)."""
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1, last_message_at = %s "  # noqa: S608
+            "WHERE id = %s RETURNING last_seq",
+            [at, conversation.pk],
+        )
+        (seq,) = cursor.fetchone()
+    conversation.last_seq = seq
+    conversation.last_message_at = at
+    return seq
+
+
+def append_message(conversation: Conversation, **fields: Any) -> Message:
+    """Store a message as the conversation's next seq. Must run inside a transaction."""
+    now = timezone.now()
+    seq = next_seq(conversation, now)
+    message = Message(conversation=conversation, seq=seq, **fields)
+    message.save(force_insert=True)
+    message.conversation = conversation
+    return message

@@ -1,0 +1,244 @@
+"""Outbound messages: persisted as `pending`, then delivered to LINE exactly once.
+
+The path of a send:
+1. `queue_outbound` stores the message `pending` in the caller's transaction.
+2. After commit, a background thread `deliver` s it: it claims the row with a lease (a
+   conditional UPDATE, so two senders never both own it), uses a fresh reply token if one is
+   at hand (free) and otherwise pushes with `X-Line-Retry-Key` = the message's uuid, so a
+   repeated push is a no-op at LINE (409 = already accepted = sent).
+3. 429, 5xx and network errors are retried with exponential backoff; after MAX_ATTEMPTS the
+   message is `failed` with LINE's error. If the process dies mid-way, the lease runs out and
+   the `worker` command claims the row and finishes the job.
+"""
+
+import logging
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from livechat import background, line_api, realtime
+from livechat.conversations import append_message
+from livechat.models import Conversation, Message
+from livechat.payloads import message_payload
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(seconds=30)
+
+
+class OutboundRefused(ValueError):
+    """The message can never be sent as it is (e.g. text over LINE's 5000 characters)."""
+
+
+def line_message_for_text(text: str) -> dict[str, Any]:
+    if not text.strip():
+        raise OutboundRefused("The message is empty.")
+    if len(text) > line_api.MAX_TEXT_LENGTH:
+        raise OutboundRefused(
+            f"The message is {len(text)} characters; LINE accepts at most "
+            f"{line_api.MAX_TEXT_LENGTH}. Split it into shorter messages."
+        )
+    return {"type": "text", "text": text}
+
+
+def line_message_for_sticker(package_id: str, sticker_id: str) -> dict[str, Any]:
+    return {"type": "sticker", "packageId": str(package_id), "stickerId": str(sticker_id)}
+
+
+def queue_outbound(
+    conversation: Conversation,
+    line_message: dict[str, Any],
+    *,
+    sender_kind: str,
+    operator: Any = None,
+    client_id: str | None = None,
+    reply_token: str = "",
+) -> Message:
+    """Persist an outbound message as pending; it is delivered after the transaction commits.
+
+    `reply_token` is the triggering event's token, for the bot's immediate answers; operator
+    messages find a fresh token themselves at send time.
+    """
+    if line_message.get("type") == "text":
+        line_message_for_text(line_message.get("text", ""))  # validates length
+    message = append_message(
+        conversation,
+        direction=Message.Direction.OUT,
+        sender_kind=sender_kind,
+        operator=operator,
+        type=line_message.get("type", Message.Type.UNKNOWN)
+        if line_message.get("type") in Message.Type.values
+        else Message.Type.UNKNOWN,
+        text=line_message.get("text", "") if line_message.get("type") == "text" else "",
+        payload=line_message,
+        client_id=client_id,
+        status=Message.Status.PENDING,
+        reply_token=reply_token,
+        next_attempt_at=timezone.now(),
+    )
+    realtime.publish_on_commit(
+        (realtime.conversation_group(conversation.pk), "new_message", {"message": message_payload(message)})
+    )
+    background.submit_on_commit(deliver, message.pk)
+    return message
+
+
+def retry_failed(message: Message) -> bool:
+    """Put a failed message back in line (the console's retry button)."""
+    updated = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
+        status=Message.Status.PENDING, attempts=0, error="", next_attempt_at=timezone.now()
+    )
+    if updated:
+        background.submit_on_commit(deliver, message.pk)
+    return bool(updated)
+
+
+def _claim(message_id: int) -> Message | None:
+    """Take the message for one attempt, or None if another sender holds it or it is done."""
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, status=Message.Status.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    return Message.objects.select_related("conversation__contact", "operator").get(pk=message_id)
+
+
+def _take_reply_token(message: Message) -> str:
+    """A reply token nobody has used yet and that is still fresh, or "" (then we push)."""
+    fresh_since = timezone.now() - timedelta(seconds=settings.LINE_REPLY_TOKEN_TTL_SECONDS)
+    if message.reply_token:
+        candidates = Message.objects.filter(pk=message.pk, created_at__gte=fresh_since)
+        token = message.reply_token
+    else:
+        inbound = (
+            Message.objects.filter(
+                conversation_id=message.conversation_id,
+                direction=Message.Direction.IN,
+                reply_token_used_at__isnull=True,
+                created_at__gte=fresh_since,
+            )
+            .exclude(reply_token="")
+            .order_by("-seq")
+            .values_list("pk", "reply_token")
+            .first()
+        )
+        if inbound is None:
+            return ""
+        candidates = Message.objects.filter(pk=inbound[0])
+        token = inbound[1]
+    # Marking the token used is the claim: of two senders racing for it, one updates a row.
+    used = candidates.filter(reply_token_used_at__isnull=True).update(reply_token_used_at=timezone.now())
+    return token if used else ""
+
+
+def _attempt(message: Message) -> None:
+    """One try at LINE. Raises LineError when LINE refuses or cannot be reached."""
+    user_id = message.conversation.contact.line_user_id
+    # Only a first attempt may use a reply token: after an unclear failure the token may be
+    # spent, and only a push with the retry key is safe to repeat.
+    token = _take_reply_token(message) if message.attempts == 1 else ""
+    if token:
+        try:
+            ids = line_api.reply(token, [message.payload])
+        except line_api.LineError as exc:
+            if exc.is_retryable:
+                raise
+            # An expired or used token (400): push instead, at once.
+            ids = line_api.push(user_id, [message.payload], retry_key=str(message.uuid))
+    else:
+        ids = line_api.push(user_id, [message.payload], retry_key=str(message.uuid))
+    _mark_sent(message, ids[0] if ids else None)
+
+
+def _mark_sent(message: Message, line_message_id: str | None) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.SENT,
+            sent_at=now,
+            error="",
+            claimed_until=None,
+            line_message_id=line_message_id or None,
+            next_attempt_at=None,
+        )
+        if message.sender_kind == Message.SenderKind.OPERATOR:
+            Conversation.objects.filter(pk=message.conversation_id, first_response_at__isnull=True).update(
+                first_response_at=message.created_at
+            )
+        realtime.publish_on_commit(_status_publication(message, Message.Status.SENT, ""))
+
+
+def _mark_failed(message: Message, error: str) -> None:
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.FAILED, error=error, claimed_until=None, next_attempt_at=None
+        )
+        realtime.publish_on_commit(_status_publication(message, Message.Status.FAILED, error))
+
+
+def _schedule_retry(message: Message, error: str, delay: float) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        error=error, claimed_until=None, next_attempt_at=timezone.now() + timedelta(seconds=delay)
+    )
+
+
+def _status_publication(message: Message, status: str, error: str) -> realtime.Publication:
+    payload = {"message_id": message.pk, "conversation_id": message.conversation_id, "status": status}
+    if error:
+        payload["error"] = error
+    return (realtime.conversation_group(message.conversation_id), "message_status", payload)
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential with jitter: ~0.5 s, 1 s, 2 s, 4 s … capped at 60 s."""
+    base = settings.LINE_RETRY_BASE_SECONDS * (2 ** (attempt - 1))
+    return min(60.0, base) * random.uniform(0.8, 1.2)
+
+
+def deliver(message_id: int) -> None:
+    """Deliver one pending message, retrying in this thread while the backoff is short."""
+    while True:
+        message = _claim(message_id)
+        if message is None:
+            return
+        try:
+            _attempt(message)
+            return
+        except line_api.LineError as exc:
+            if exc.already_accepted:
+                _mark_sent(message, None)
+                return
+            if not exc.is_retryable or message.attempts >= MAX_ATTEMPTS:
+                logger.warning("message %s failed: %s", message.pk, exc)
+                _mark_failed(message, exc.message or str(exc))
+                return
+            delay = backoff_seconds(message.attempts)
+            _schedule_retry(message, exc.message or str(exc), delay)
+            if delay > 10:  # long waits are the worker's job; don't hold a pool thread
+                return
+            time.sleep(delay)
+        except Exception as exc:  # a bug or bad payload: never leave it pending forever
+            logger.exception("message %s could not be sent", message_id)
+            _mark_failed(message, f"{type(exc).__name__}: {exc}")
+            return
+
+
+def due_message_ids(limit: int = 100) -> list[int]:
+    """Pending messages whose next attempt is due and that nobody holds (for the worker)."""
+    now = timezone.now()
+    return list(
+        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,248 @@
+"""Turning LINE webhook events into stored facts, one transaction per event.
+
+`process_event` is the whole inbound path after the signature check: deduplicate on
+webhookEventId, store, let the bot react, and — after commit — tell operators and start the slow
+work (media download, profile fetch, bot replies) in the background.
+"""
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    MessageEvent,
+    PostbackEvent,
+    UnfollowEvent,
+    UnsendEvent,
+)
+
+from livechat import actions, background, bot, delivery, media, profiles, realtime
+from livechat.conversations import append_message, open_conversation_for
+from livechat.models import Contact, Conversation, Message, WebhookEvent
+from livechat.payloads import conversation_payload, message_payload
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPES = {"image", "video", "audio", "file"}
+
+
+def process_event(raw: dict[str, Any], event: Event) -> bool:
+    """Store and act on one event. Returns False if it was a duplicate delivery."""
+    event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
+    recorded = False
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(
+                webhook_event_id=event_id,
+                event_type=str(raw.get("type", ""))[:40],
+                source_type=str((raw.get("source") or {}).get("type", ""))[:10],
+                raw=raw,
+                is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+                processed_at=timezone.now(),
+            )
+            recorded = True
+            _handle(raw, event)
+    except IntegrityError:
+        if not recorded:  # the webhookEventId is already stored: LINE redelivered it
+            return False
+        raise
+    except DatabaseError:
+        raise  # the database is unwell: fail the request so LINE can redeliver
+    except Exception as exc:
+        # A bug or an event we cannot interpret: keep it (for replay), acknowledge it.
+        logger.exception("webhook event %s could not be processed", event_id)
+        WebhookEvent.objects.get_or_create(
+            webhook_event_id=event_id,
+            defaults={
+                "event_type": str(raw.get("type", ""))[:40],
+                "source_type": str((raw.get("source") or {}).get("type", ""))[:10],
+                "raw": raw,
+                "processing_error": f"{type(exc).__name__}: {exc}"[:2000],
+            },
+        )
+    return True
+
+
+def _fallback_event_id(raw: dict[str, Any]) -> str:
+    """Events without webhookEventId (old or hand-made) dedupe on their content."""
+    return "sha256:" + hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:56]
+
+
+def _handle(raw: dict[str, Any], event: Event) -> None:
+    source = raw.get("source") or {}
+    if source.get("type") != "user" or not source.get("userId"):
+        return  # group and room chats are stored (above) but not a product feature yet
+    user_id: str = source["userId"]
+    if isinstance(event, MessageEvent):
+        _on_message(raw, user_id)
+    elif isinstance(event, PostbackEvent):
+        _on_postback(raw, user_id)
+    elif isinstance(event, UnsendEvent):
+        _on_unsend(raw)
+    elif isinstance(event, FollowEvent):
+        _on_follow(raw, user_id)
+    elif isinstance(event, UnfollowEvent):
+        _on_unfollow(user_id)
+    # Anything else (join, beacon, unknown types, …) is stored and acknowledged.
+
+
+def _event_time(raw: dict[str, Any]) -> datetime | None:
+    ms = raw.get("timestamp")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if isinstance(ms, int | float) else None
+
+
+def _message_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """Our columns for a LINE message object of any type."""
+    kind = str(body.get("type", ""))
+    payload = {k: v for k, v in body.items() if k not in ("id", "type", "text", "markAsReadToken")}
+    fields: dict[str, Any] = {
+        "type": kind if kind in Message.Type.values else Message.Type.UNKNOWN,
+        "text": "",
+        "payload": payload,
+    }
+    if kind == "text":
+        fields["text"] = str(body.get("text", ""))
+    elif kind == "location":
+        fields["text"] = str(body.get("title") or body.get("address") or "")
+    elif kind in MEDIA_TYPES:
+        provider = (body.get("contentProvider") or {}).get("type", "line")
+        if provider == "line":  # the bytes live at LINE for a limited time: fetch them
+            fields["media_status"] = Message.MediaStatus.PENDING
+        if kind == "file":
+            fields["text"] = str(body.get("fileName", ""))
+    elif kind not in Message.Type.values:
+        payload["original_type"] = kind
+    return fields
+
+
+def _store_inbound(conversation: Conversation, raw: dict[str, Any], **fields: Any) -> Message:
+    return append_message(
+        conversation,
+        direction=Message.Direction.IN,
+        sender_kind=Message.SenderKind.CUSTOMER,
+        status=Message.Status.RECEIVED,
+        reply_token=str(raw.get("replyToken") or ""),
+        line_timestamp=_event_time(raw),
+        **fields,
+    )
+
+
+def _announce(conversation: Conversation, message: Message, conversation_created: bool) -> None:
+    """Tell the room about the message and every operator about the conversation's change."""
+    payload = message_payload(message)
+    summary = {"conversation": conversation_payload(conversation), "messages": [payload]}
+    realtime.publish_on_commit(
+        (realtime.conversation_group(conversation.pk), "new_message", {"message": payload}),
+        (realtime.OPERATORS_GROUP, "conversation_update", summary),
+    )
+
+
+def _after_first_contact(contact: Contact, created: bool) -> None:
+    if created:
+        background.submit_on_commit(profiles.refresh, contact.pk)
+
+
+def _on_message(raw: dict[str, Any], user_id: str) -> None:
+    body = raw.get("message") or {}
+    conversation, contact_created, conversation_created = open_conversation_for(user_id)
+    fields = _message_fields(body)
+    message = _store_inbound(
+        conversation,
+        raw,
+        line_message_id=str(body["id"]) if body.get("id") else None,
+        mark_as_read_token=str(body.get("markAsReadToken") or ""),
+        **fields,
+    )
+    _announce(conversation, message, conversation_created)
+    _after_first_contact(conversation.contact, contact_created)
+    if message.media_status == Message.MediaStatus.PENDING:
+        background.submit_on_commit(media.download, message.pk)
+    if message.type == Message.Type.TEXT:
+        _bot_answers_text(conversation, message)
+
+
+def _bot_answers_text(conversation: Conversation, message: Message) -> None:
+    if conversation.status == Conversation.Status.BOT:
+        if bot.asks_for_human(message.text):
+            actions.request_handoff(conversation, reply_token=message.reply_token)
+            return
+        answer = bot.auto_reply_for(message.text)
+        if answer:
+            delivery.queue_outbound(
+                conversation,
+                delivery.line_message_for_text(answer),
+                sender_kind=Message.SenderKind.BOT,
+                reply_token=message.reply_token,
+            )
+
+
+def _on_postback(raw: dict[str, Any], user_id: str) -> None:
+    postback = raw.get("postback") or {}
+    data = str(postback.get("data", ""))
+    conversation, contact_created, conversation_created = open_conversation_for(user_id)
+    message = _store_inbound(
+        conversation,
+        raw,
+        type=Message.Type.POSTBACK,
+        text=str(postback.get("displayText") or data)[:5000],
+        payload={"data": data, "params": postback.get("params") or {}},
+    )
+    _announce(conversation, message, conversation_created)
+    _after_first_contact(conversation.contact, contact_created)
+    if bot.postback_action(data) == "handoff":
+        actions.request_handoff(conversation, reply_token=message.reply_token)
+
+
+def _on_unsend(raw: dict[str, Any]) -> None:
+    line_message_id = str((raw.get("unsend") or {}).get("messageId", ""))
+    message = (
+        Message.objects.select_related("conversation__contact", "conversation__assigned_operator")
+        .filter(line_message_id=line_message_id)
+        .first()
+    )
+    if message is None or message.is_unsent:
+        return
+    message.is_unsent = True
+    message.unsent_at = timezone.now()
+    message.save(update_fields=["is_unsent", "unsent_at"])
+    conversation = message.conversation
+    payload = {"conversation": conversation_payload(conversation), "messages": [message_payload(message)]}
+    realtime.publish_on_commit(
+        (realtime.conversation_group(conversation.pk), "conversation_update", payload),
+        (realtime.OPERATORS_GROUP, "conversation_update", payload),
+    )
+
+
+def _on_follow(raw: dict[str, Any], user_id: str) -> None:
+    now = timezone.now()
+    contact, _ = Contact.objects.get_or_create(line_user_id=user_id)
+    Contact.objects.filter(pk=contact.pk).update(is_following=True, followed_at=now)
+    background.submit_on_commit(profiles.refresh, contact.pk)  # refreshed on every follow
+    conversation, _, _ = open_conversation_for(user_id)
+    conversation.contact.is_following = True
+    if conversation.status == Conversation.Status.BOT:
+        delivery.queue_outbound(
+            conversation,
+            delivery.line_message_for_text(bot.config().welcome_message),
+            sender_kind=Message.SenderKind.BOT,
+            reply_token=str(raw.get("replyToken") or ""),
+        )
+    actions.publish_conversation_on_commit(conversation)
+
+
+def _on_unfollow(user_id: str) -> None:
+    Contact.objects.filter(line_user_id=user_id).update(is_following=False, unfollowed_at=timezone.now())
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator")
+        .filter(contact__line_user_id=user_id)
+        .exclude(status=Conversation.Status.CLOSED)
+        .first()
+    )
+    if conversation is not None:
+        actions.publish_conversation_on_commit(conversation)

@@ -1,0 +1,205 @@
+"""The one place that talks to LINE: line-bot-sdk v3 for the Messaging API and webhooks.
+
+Everything else in the project calls these functions; nothing else imports `linebot`.
+`LINE_API_BASE_URL` points both api.line.me and api-data.line.me at another host (the
+simulator in development and tests). Every call has a timeout and the SDK's own retries are
+off: delivery.py owns retrying, with backoff and a retry key.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import urllib3
+from django.conf import settings
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MarkMessagesAsReadByTokenRequest,
+    MessagingApi,
+    MessagingApiBlob,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.messaging import Message as SdkMessage
+from linebot.v3.webhooks import Event
+
+logger = logging.getLogger(__name__)
+
+LINE_API_HOST = "https://api.line.me"
+LINE_DATA_HOST = "https://api-data.line.me"
+MAX_MESSAGES_PER_REQUEST = 5
+MAX_TEXT_LENGTH = 5000
+
+__all__ = [
+    "MAX_MESSAGES_PER_REQUEST",
+    "MAX_TEXT_LENGTH",
+    "InvalidSignatureError",
+    "LineError",
+    "Profile",
+    "get_message_content",
+    "get_profile",
+    "mark_as_read",
+    "parse_webhook",
+    "push",
+    "reply",
+    "show_loading_animation",
+]
+
+
+class LineError(Exception):
+    """LINE refused a call, or could not be reached (status None)."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(f"{status or 'network'}: {message}")
+        self.status = status
+        self.message = message
+
+    @property
+    def is_retryable(self) -> bool:
+        """Worth another try later: rate limits, LINE's own failures, the network."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+    @property
+    def already_accepted(self) -> bool:
+        """A 409 to a push with a retry key: an earlier try was delivered."""
+        return self.status == 409
+
+
+@dataclass(frozen=True)
+class Profile:
+    display_name: str
+    picture_url: str
+    status_message: str
+    language: str
+
+
+@lru_cache(maxsize=4)
+def _clients(base_url: str, token: str) -> tuple[MessagingApi, MessagingApiBlob]:
+    def client(host: str) -> ApiClient:
+        config = Configuration(access_token=token, host=host)
+        config.retries = 0
+        config.connection_pool_maxsize = 16
+        return ApiClient(config)
+
+    return (
+        MessagingApi(client(base_url or LINE_API_HOST)),
+        MessagingApiBlob(client(base_url or LINE_DATA_HOST)),
+    )
+
+
+def _api() -> MessagingApi:
+    return _clients(settings.LINE_API_BASE_URL, settings.LINE_CHANNEL_ACCESS_TOKEN)[0]
+
+
+def _blob_api() -> MessagingApiBlob:
+    return _clients(settings.LINE_API_BASE_URL, settings.LINE_CHANNEL_ACCESS_TOKEN)[1]
+
+
+def _timeout() -> tuple[float, float]:
+    return (min(3.0, settings.LINE_API_TIMEOUT_SECONDS), settings.LINE_API_TIMEOUT_SECONDS)
+
+
+def _error_message(exc: ApiException) -> str:
+    """LINE's own words: {"message": …, "details": [{"message": …, "property": …}]}."""
+    try:
+        body = json.loads(exc.body or b"{}")
+    except ValueError:
+        return (exc.body or b"").decode(errors="replace")[:500] or str(exc.reason)
+    message = str(body.get("message") or exc.reason or "")
+    details = "; ".join(
+        f"{d.get('property', '')}: {d.get('message', '')}".strip(": ")
+        for d in body.get("details") or []
+        if isinstance(d, dict)
+    )
+    return f"{message} ({details})" if details else message
+
+
+class _calling:
+    """Turns the SDK's and urllib3's exceptions into LineError."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, ApiException):
+            raise LineError(exc.status, _error_message(exc)) from exc
+        if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
+            raise LineError(None, f"{type(exc).__name__}: {exc}") from exc
+        return False
+
+
+def _sdk_messages(messages: list[dict[str, Any]]) -> list[SdkMessage]:
+    if not 1 <= len(messages) <= MAX_MESSAGES_PER_REQUEST:
+        raise ValueError(f"LINE takes 1 to {MAX_MESSAGES_PER_REQUEST} messages per request")
+    return [SdkMessage.from_dict(m) for m in messages]
+
+
+# --- Webhooks ----------------------------------------------------------------------------------
+
+
+def parse_webhook(body: str, signature: str) -> tuple[list[dict[str, Any]], list[Event]]:
+    """Verify the X-Line-Signature, then return each event both raw and as an SDK model.
+
+    Raises InvalidSignatureError for a bad or missing signature and ValueError for a body
+    that is not LINE's JSON shape. Events the SDK does not know come back as UnknownEvent.
+    """
+    parser = WebhookParser(settings.LINE_CHANNEL_SECRET)
+    events = parser.parse(body, signature or "")
+    raw = json.loads(body)["events"]
+    return raw, events
+
+
+# --- Messaging API -----------------------------------------------------------------------------
+
+
+def reply(reply_token: str, messages: list[dict[str, Any]]) -> list[str]:
+    """Send with a reply token (free, single use). Returns LINE's sent message ids."""
+    request = ReplyMessageRequest(replyToken=reply_token, messages=_sdk_messages(messages))
+    with _calling():
+        response = _api().reply_message(request, _request_timeout=_timeout())
+    return [m.id for m in response.sent_messages or []]
+
+
+def push(user_id: str, messages: list[dict[str, Any]], retry_key: str) -> list[str]:
+    """Push (counts against the quota). The retry key makes a repeated call a no-op at LINE."""
+    request = PushMessageRequest(to=user_id, messages=_sdk_messages(messages))
+    with _calling():
+        response = _api().push_message(request, x_line_retry_key=retry_key, _request_timeout=_timeout())
+    return [m.id for m in response.sent_messages or []]
+
+
+def get_profile(user_id: str) -> Profile:
+    with _calling():
+        p = _api().get_profile(user_id, _request_timeout=_timeout())
+    return Profile(
+        display_name=p.display_name or "",
+        picture_url=p.picture_url or "",
+        status_message=p.status_message or "",
+        language=p.language or "",
+    )
+
+
+def get_message_content(message_id: str) -> bytes:
+    """The bytes of an image, video, audio or file a user sent."""
+    with _calling():
+        return bytes(_blob_api().get_message_content(message_id, _request_timeout=_timeout()))
+
+
+def show_loading_animation(user_id: str, seconds: int = 20) -> None:
+    """The "…" bubble the customer sees while an operator types (5–60 s, multiples of 5)."""
+    request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
+    with _calling():
+        _api().show_loading_animation(request, _request_timeout=_timeout())
+
+
+def mark_as_read(mark_as_read_token: str) -> None:
+    request = MarkMessagesAsReadByTokenRequest(markAsReadToken=mark_as_read_token)
+    with _calling():
+        _api().mark_messages_as_read_by_token(request, _request_timeout=_timeout())

@@ -1,0 +1,86 @@
+"""Downloading what customers send (images, video, audio, files) from LINE's content API.
+
+LINE keeps the bytes only for a while, so they are copied to Django's storage right after the
+webhook is answered; a failed download stays `pending` and the worker tries again.
+"""
+
+import logging
+import mimetypes
+
+from django.core.files.base import ContentFile
+from django.db.models import F
+from django.utils import timezone
+
+from livechat import line_api, realtime
+from livechat.models import Message
+from livechat.payloads import message_payload
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+DEFAULT_EXTENSIONS = {"image": ".jpg", "video": ".mp4", "audio": ".m4a", "file": ""}
+
+
+def download(message_id: int) -> bool:
+    """Fetch and store one message's content. Returns True once it is stored."""
+    # Claim this attempt: a download running elsewhere right now has bumped `attempts` and set
+    # the lease; of two workers only one gets the row.
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, media_status=Message.MediaStatus.PENDING)
+        .exclude(claimed_until__gt=now)
+        .update(attempts=F("attempts") + 1, claimed_until=now + timezone.timedelta(seconds=60))
+    )
+    if not claimed:
+        return False
+    message = Message.objects.select_related("operator").get(pk=message_id)
+    try:
+        content = line_api.get_message_content(message.line_message_id or "")
+    except line_api.LineError as exc:
+        give_up = not exc.is_retryable or message.attempts >= MAX_ATTEMPTS
+        Message.objects.filter(pk=message_id).update(
+            claimed_until=None,
+            error=f"media: {exc.message}",
+            media_status=Message.MediaStatus.FAILED if give_up else Message.MediaStatus.PENDING,
+        )
+        logger.warning("media download for message %s failed: %s", message_id, exc)
+        return False
+    name = _file_name(message)
+    message.media.save(name, ContentFile(content), save=False)
+    message.media_status = Message.MediaStatus.STORED
+    message.claimed_until = None
+    message.save(update_fields=["media", "media_status", "claimed_until"])
+    realtime.publish_now(
+        [
+            (
+                realtime.conversation_group(message.conversation_id),
+                "conversation_update",
+                {"conversation": None, "messages": [message_payload(message)]},
+            )
+        ]
+    )
+    return True
+
+
+def _file_name(message: Message) -> str:
+    original = str(message.payload.get("fileName", ""))
+    extension = ""
+    if "." in original:
+        extension = "." + original.rsplit(".", 1)[1][:10]
+    extension = extension or DEFAULT_EXTENSIONS.get(message.type, "")
+    return f"{message.line_message_id or message.pk}{extension}"
+
+
+def content_type_for(message: Message) -> str:
+    guessed, _ = mimetypes.guess_type(message.media.name)
+    return guessed or "application/octet-stream"
+
+
+def pending_ids(limit: int = 50) -> list[int]:
+    now = timezone.now()
+    return list(
+        Message.objects.filter(media_status=Message.MediaStatus.PENDING)
+        .exclude(claimed_until__gt=now)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,78 @@
+"""How conversations, messages and contacts look on the wire (WebSocket frames and REST).
+
+One place, so the socket, the REST API and the console templates can never disagree.
+"""
+
+from typing import Any
+
+from django.urls import reverse
+
+from livechat.models import Contact, Conversation, Message
+
+
+def operator_payload(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.name, "role": user.role}
+
+
+def contact_payload(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "line_user_id": contact.line_user_id,
+        "display_name": contact.display_name or contact.line_user_id,
+        "picture_url": contact.picture_url,
+        "status_message": contact.status_message,
+        "language": contact.language,
+        "is_following": contact.is_following,
+    }
+
+
+def conversation_payload(conversation: Conversation) -> dict[str, Any]:
+    """Needs `contact` and `assigned_operator` loaded (select_related) to stay query-free."""
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "contact": contact_payload(conversation.contact),
+        "assigned_operator": operator_payload(conversation.assigned_operator),
+        "created_at": iso(conversation.created_at),
+        "handoff_requested_at": iso(conversation.handoff_requested_at),
+        "claimed_at": iso(conversation.claimed_at),
+        "first_response_at": iso(conversation.first_response_at),
+        "closed_at": iso(conversation.closed_at),
+        "last_message_at": iso(conversation.last_message_at),
+        "close_reason": conversation.close_reason,
+        "last_seq": conversation.last_seq,
+    }
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    """Needs `operator` loaded when the message has one."""
+    media_url = (
+        reverse("livechat:media", args=[message.pk])
+        if message.media_status == Message.MediaStatus.STORED
+        else None
+    )
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "direction": message.direction,
+        "sender_kind": message.sender_kind,
+        "operator": operator_payload(message.operator) if message.operator_id else None,
+        "type": message.type,
+        "text": "" if message.is_unsent else message.text,
+        "payload": {} if message.is_unsent else message.payload,
+        "media_url": None if message.is_unsent else media_url,
+        "media_status": message.media_status,
+        "client_id": message.client_id,
+        "status": message.status,
+        "error": message.error,
+        "is_unsent": message.is_unsent,
+        "created_at": message.created_at.isoformat() if message.created_at else None,
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+    }

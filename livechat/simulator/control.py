@@ -1,0 +1,68 @@
+"""Steering the simulator: what was sent, faults to inject, a clean slate.
+
+Who may call: anyone who can reach the app while the simulator is enabled — which is never in
+production (PRODUCT §7); with the simulator off these URLs are 404.
+"""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from livechat.models import SimulatorCall, SimulatorFault, SimulatorUsedKey
+
+
+@require_GET
+def calls(request: HttpRequest) -> JsonResponse:
+    """Calls after `since` (an id), optionally for one `user_id` or `endpoint`."""
+    try:
+        since = int(request.GET.get("since", "0"))
+    except ValueError:
+        return JsonResponse({"error": "since must be a number"}, status=400)
+    qs = SimulatorCall.objects.filter(id__gt=since)
+    if request.GET.get("user_id"):
+        qs = qs.filter(user_id=request.GET["user_id"])
+    if request.GET.get("endpoint"):
+        qs = qs.filter(endpoint=request.GET["endpoint"])
+    rows: list[dict[str, Any]] = [
+        {
+            "id": c.id,
+            "endpoint": c.endpoint,
+            "user_id": c.user_id,
+            "status": c.response_status,
+            "body": c.body,
+            "headers": c.headers,
+            "response": c.response_body,
+            "created_at": c.created_at.isoformat(),
+        }
+        for c in qs.order_by("id")[:500]
+    ]
+    return JsonResponse({"calls": rows})
+
+
+@csrf_exempt
+@require_POST
+def fail(request: HttpRequest) -> JsonResponse:
+    """{"status": 429|500|…|0, "count": N, "endpoint": "push"?, "delay": seconds?}"""
+    try:
+        spec = json.loads(request.body or b"{}")
+        fault = SimulatorFault.objects.create(
+            endpoint=str(spec.get("endpoint", "")),
+            status=int(spec.get("status", 500)),
+            remaining=int(spec.get("count", 1)),
+            delay_seconds=float(spec.get("delay", 0)),
+        )
+    except (ValueError, TypeError, AttributeError):
+        return JsonResponse({"error": "Expected {status, count, endpoint?, delay?}"}, status=400)
+    return JsonResponse({"id": fault.pk})
+
+
+@csrf_exempt
+@require_POST
+def reset(request: HttpRequest) -> JsonResponse:
+    SimulatorFault.objects.all().delete()
+    SimulatorCall.objects.all().delete()
+    SimulatorUsedKey.objects.all().delete()
+    return JsonResponse({})

@@ -1,0 +1,42 @@
+"""Simulator URLs. Every view is wrapped so that with LINE_SIMULATOR off it is a plain 404."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from livechat.simulator import api, control
+
+
+def simulator_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.LINE_SIMULATOR:
+            raise Http404("The LINE simulator is not enabled.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _api(name: str) -> Callable[..., HttpResponse]:
+    return csrf_exempt(simulator_only(lambda request, **kw: api.endpoint(request, name, **kw)))
+
+
+app_name = "simulator"
+urlpatterns = [
+    path("line-api/v2/bot/message/reply", _api("reply"), name="reply"),
+    path("line-api/v2/bot/message/push", _api("push"), name="push"),
+    path("line-api/v2/bot/profile/<str:user_id>", _api("profile"), name="profile"),
+    path("line-api/v2/bot/chat/loading/start", _api("loading"), name="loading"),
+    path("line-api/v2/bot/chat/markAsRead", _api("mark_as_read"), name="mark-as-read"),
+    path("line-api/v2/bot/message/quota", _api("quota"), name="quota"),
+    path("line-api/v2/bot/message/quota/consumption", _api("quota_consumption"), name="quota-consumption"),
+    path("line-api/v2/bot/message/<str:message_id>/content", simulator_only(api.content), name="content"),
+    path("control/calls", simulator_only(control.calls), name="calls"),
+    path("control/fail", csrf_exempt(simulator_only(control.fail)), name="fail"),
+    path("control/reset", csrf_exempt(simulator_only(control.reset)), name="reset"),
+]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from livechat import views
+from livechat.webhook import line_webhook
+
+app_name = "livechat"
+urlpatterns = [
+    path("webhooks/line/", line_webhook, name="line-webhook"),
+    path("media/messages/<int:message_id>/", views.media, name="media"),
+]

@@ -1,0 +1,132 @@
+"""Shared fixtures: fixed users, signed webhooks, and the LINE simulator on a live server.
+
+LINE is replaced only at its HTTP boundary: the app's SDK calls go over real HTTP to the
+simulator served by pytest-django's live server.
+"""
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from livechat import background
+from livechat.simulator import events as line_events
+
+REQUIRE_SERVICES = os.environ.get("LIVECHAT_REQUIRE_SERVICES") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """In CI a skip (a missing PostgreSQL or Redis, say) is a failure, never a silent pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every service must be present: {report.longrepr}"
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    if not on_postgres():
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://…)")
+
+
+@pytest.fixture
+def require_redis() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("needs Redis (set REDIS_URL=redis://…)")
+    return url
+
+
+class Simulator:
+    """The LINE simulator as the tests see it: what the app sent, and faults to inject."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+
+    def calls(self, endpoint: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"endpoint": endpoint, "user_id": user_id}.items() if v}
+        response = self.http.get("/simulator/control/calls", params=params)
+        response.raise_for_status()
+        return response.json()["calls"]
+
+    def sent_texts(self, user_id: str | None = None) -> list[str]:
+        """Texts LINE accepted (reply or push) — what the customer's phone shows."""
+        return [
+            m.get("text", "")
+            for c in self.calls(user_id=user_id)
+            if c["endpoint"] in ("reply", "push") and c["status"] == 200
+            for m in (c["body"] or {}).get("messages", [])
+        ]
+
+    def fail(self, status: int, count: int = 1, endpoint: str = "", delay: float = 0) -> None:
+        self.http.post(
+            "/simulator/control/fail",
+            json={"status": status, "count": count, "endpoint": endpoint, "delay": delay},
+        ).raise_for_status()
+
+
+@pytest.fixture
+def line(live_server: Any, settings: Any) -> Iterator[Simulator]:
+    """Point the app's LINE client at the simulator served by the live server."""
+    settings.LINE_SIMULATOR = True
+    settings.LINE_API_BASE_URL = f"{live_server.url}/simulator/line-api"
+    simulator = Simulator(live_server.url)
+    yield simulator
+    background.wait_until_idle()
+    simulator.http.close()
+
+
+def post_webhook(client: Client, *events: dict[str, Any], signature: str | None = None) -> Any:
+    body = line_events.webhook_body(*events)
+    return client.post(
+        "/webhooks/line/",
+        data=body,
+        content_type="application/json",
+        headers={"X-Line-Signature": signature or line_events.sign(body, settings.LINE_CHANNEL_SECRET)},
+    )
+
+
+@pytest.fixture
+def webhook(client: Client) -> Any:
+    """webhook(event, …) posts a correctly signed body, like LINE does."""
+
+    def send(*events: dict[str, Any], signature: str | None = None) -> Any:
+        return post_webhook(client, *events, signature=signature)
+
+    return send
+
+
+@pytest.fixture
+def settle() -> Any:
+    """Wait until the background work (sends, downloads, profile fetches) has finished."""
+
+    def wait(timeout: float = 30.0) -> None:
+        assert background.wait_until_idle(timeout), "background work did not finish"
+
+    return wait
+
+
+@pytest.fixture
+def operator(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(
+        username="somchai", password="pw-somchai-1", display_name="Somchai", role="operator"
+    )
+
+
+@pytest.fixture
+def supervisor(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(
+        username="malee", password="pw-malee-1", display_name="Malee", role="supervisor"
+    )

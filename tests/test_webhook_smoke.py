@@ -1,0 +1,33 @@
+import pytest
+
+from livechat.models import Contact, Conversation, Message, WebhookEvent
+from livechat.simulator import events as ev
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smoke]
+
+
+def test_a_customer_asking_for_a_human_is_queued_and_told_their_position(line, webhook, settle):
+    user = ev.new_user_id()
+    response = webhook(ev.text_event(user, "สวัสดีค่ะ"), ev.text_event(user, "คุยกับเจ้าหน้าที่"))
+    assert response.status_code == 200
+    settle()
+
+    conversation = Conversation.objects.get(contact__line_user_id=user)
+    assert conversation.status == Conversation.Status.WAITING
+    assert list(conversation.messages.values_list("seq", "direction", "status")) == [
+        (1, "in", "received"),
+        (2, "in", "received"),
+        (3, "out", "sent"),
+    ]
+    (reply,) = line.calls(endpoint="reply")
+    assert reply["status"] == 200
+    assert "ลำดับที่ 1" in reply["body"]["messages"][0]["text"]
+    assert Contact.objects.get(line_user_id=user).display_name == f"LINE user {user[-4:]}"
+    assert WebhookEvent.objects.count() == 2
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(webhook):
+    response = webhook(ev.text_event(ev.new_user_id(), "hi"), signature="c2lnbmF0dXJl")
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+    assert Message.objects.count() == 0
