@@ -15,4 +15,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 MEDIA_ROOT = tempfile.mkdtemp(prefix="livechat-test-media-")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server thread and background threads share it.
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), "livechat-test.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"livechat-test-{os.getpid()}.sqlite3")
+    }
