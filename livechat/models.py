@@ -321,6 +321,41 @@ class BotSettings(models.Model):
         return "Bot settings"
 
 
+
+class CannedResponse(models.Model):
+    """A prepared answer operators insert with "/" in the composer."""
+
+    title = models.CharField(_("title"), max_length=100)
+    shortcut = models.SlugField(_("shortcut"), max_length=50, unique=True, allow_unicode=True)
+    text = models.TextField(_("text"), max_length=5000)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["shortcut"]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut} {self.title}"
+
+
+class ReadMarker(models.Model):
+    """How far an operator has read a conversation (for unread counts)."""
+
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="read_markers")
+    last_read_seq = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "conversation"], name="read_marker_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} read {self.conversation_id} to {self.last_read_seq}"
+
 from livechat.simulator.models import (  # noqa: E402,F401
     SimulatorCall,
     SimulatorContent,
