@@ -48,7 +48,9 @@ class AvailabilityPeriod(models.Model):
         verbose_name_plural = _("availability periods")
         indexes = [
             # Closing an operator's open period.
-            models.Index(fields=["operator"], condition=models.Q(ended_at__isnull=True), name="availability_open_idx")
+            models.Index(
+                fields=["operator"], condition=models.Q(ended_at__isnull=True), name="availability_open_idx"
+            )
         ]
 
     def __str__(self) -> str:

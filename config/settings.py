@@ -204,3 +204,7 @@ LOGGING = {
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
 LINE_RETRY_BASE_SECONDS: float = env.float("LINE_RETRY_BASE_SECONDS", default=0.5)
+
+# --- Real time (PRODUCT §8) --------------------------------------------------------------------
+# An operator socket that has not pinged for this long is gone (its process may have died).
+PRESENCE_TTL_SECONDS: int = env.int("PRESENCE_TTL_SECONDS", default=60)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from livechat import bot, delivery, realtime
 from livechat.models import Conversation, ConversationEvent, Message
-from livechat.payloads import conversation_payload
+from livechat.payloads import conversation_payload, message_payload, operator_payload
 
 Status = Conversation.Status
 Kind = ConversationEvent.Kind
@@ -144,3 +144,269 @@ def request_handoff(
 
 def _minutes(position: int) -> int:
     return max(1, round((average_wait() * position).total_seconds() / 60))
+
+
+# --- Operators' actions -------------------------------------------------------------------------
+
+
+def _locked(conversation_id: int) -> Conversation:
+    try:
+        return (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("contact", "assigned_operator")
+            .get(pk=conversation_id)
+        )
+    except Conversation.DoesNotExist:
+        raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.") from None
+
+
+def _holds(operator: Any, conversation: Conversation) -> bool:
+    return conversation.assigned_operator_id == operator.pk
+
+
+def _require_holder(operator: Any, conversation: Conversation, doing: str) -> None:
+    if not (_holds(operator, conversation) or operator.is_supervisor):
+        raise ActionRefused("forbidden", f"Only the operator holding the conversation may {doing}.")
+
+
+def _session_publication(frame_type: str, conversation: Conversation, **extra: Any) -> realtime.Publication:
+    return (
+        realtime.OPERATORS_GROUP,
+        frame_type,
+        {"conversation": conversation_payload(conversation), **extra},
+    )
+
+
+def claim(conversation_id: int, operator: Any) -> Conversation:
+    """Take a waiting (or bot) conversation. Of two simultaneous claims exactly one wins."""
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status == Status.ACTIVE:
+            holder = conversation.assigned_operator
+            raise ActionRefused(
+                "already_claimed", f"Already claimed by {holder.name if holder else 'someone'}."
+            )
+        if conversation.status == Status.CLOSED:
+            raise ActionRefused("invalid_state", "The conversation is closed.")
+        now = timezone.now()
+        previous = conversation.status
+        conversation.status = Status.ACTIVE
+        conversation.assigned_operator = operator
+        conversation.claimed_at = now
+        conversation.handoff_requested_at = conversation.handoff_requested_at or now
+        conversation.save(update_fields=["status", "assigned_operator", "claimed_at", "handoff_requested_at"])
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=Kind.CLAIMED,
+            actor_kind=ActorKind.OPERATOR,
+            actor=operator,
+            from_status=previous,
+            to_status=Status.ACTIVE,
+            to_operator=operator,
+        )
+        realtime.publish_on_commit(
+            _session_publication("session_claimed", conversation, operator=_operator(operator))
+        )
+        publish_queue_on_commit()
+    return conversation
+
+
+def close(conversation_id: int, operator: Any, reason: str = "") -> Conversation:
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status == Status.CLOSED:
+            raise ActionRefused("invalid_state", "The conversation is already closed.")
+        if conversation.status == Status.ACTIVE:
+            _require_holder(operator, conversation, "close it")
+        previous = conversation.status
+        conversation.status = Status.CLOSED
+        conversation.closed_at = timezone.now()
+        conversation.close_reason = reason[:200]
+        conversation.save(update_fields=["status", "closed_at", "close_reason"])
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=Kind.CLOSED,
+            actor_kind=ActorKind.OPERATOR,
+            actor=operator,
+            from_status=previous,
+            to_status=Status.CLOSED,
+            from_operator=conversation.assigned_operator,
+            note=reason,
+        )
+        realtime.publish_on_commit(
+            _session_publication("session_closed", conversation, operator=_operator(operator), reason=reason)
+        )
+        if previous == Status.WAITING:
+            publish_queue_on_commit()
+    return conversation
+
+
+def transfer(
+    conversation_id: int,
+    operator: Any,
+    *,
+    to_operator_id: int | None = None,
+    to_queue: bool = False,
+    note: str = "",
+) -> Conversation:
+    """Hand an active conversation to another operator, or back to the queue."""
+    from accounts.models import User
+
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status != Status.ACTIVE:
+            raise ActionRefused("invalid_state", "Only an active conversation can be transferred.")
+        _require_holder(operator, conversation, "transfer it")
+        previous_operator = conversation.assigned_operator
+        target = None
+        if not to_queue:
+            target = User.objects.filter(pk=to_operator_id, is_active=True).first()
+            if target is None:
+                raise ActionRefused("not_found", f"Operator {to_operator_id} does not exist or is inactive.")
+            if target.pk == conversation.assigned_operator_id:
+                raise ActionRefused("invalid_state", "The conversation is already theirs.")
+            conversation.assigned_operator = target
+            conversation.claimed_at = timezone.now()
+            conversation.save(update_fields=["assigned_operator", "claimed_at"])
+        else:
+            conversation.status = Status.WAITING
+            conversation.assigned_operator = None
+            conversation.save(update_fields=["status", "assigned_operator"])
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=Kind.RETURNED if to_queue else Kind.TRANSFERRED,
+            actor_kind=ActorKind.OPERATOR,
+            actor=operator,
+            from_status=Status.ACTIVE,
+            to_status=conversation.status,
+            from_operator=previous_operator,
+            to_operator=target,
+            note=note,
+        )
+        publication = _session_publication(
+            "session_transferred",
+            conversation,
+            from_operator=_operator(previous_operator),
+            to_operator=_operator(target),
+            to_queue=to_queue,
+            note=note,
+            by=_operator(operator),
+        )
+        realtime.publish_on_commit(publication)
+        if to_queue:
+            publish_queue_on_commit()
+    return conversation
+
+
+def send_operator_message(
+    conversation_id: int,
+    operator: Any,
+    *,
+    client_id: str,
+    text: str | None = None,
+    sticker: dict[str, str] | None = None,
+    canned_id: int | None = None,
+) -> tuple[Message, bool]:
+    """Accept an operator's message: stored `pending`, delivered after commit.
+
+    Returns (message, created). The same client_id again returns the first message unchanged,
+    so a client that resends after a lost ack never produces a duplicate.
+    """
+    from livechat.models import CannedResponse
+
+    existing = (
+        Message.objects.select_related("operator")
+        .filter(conversation_id=conversation_id, client_id=client_id)
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status == Status.CLOSED:
+            raise ActionRefused("invalid_state", "The conversation is closed.")
+        if not (_holds(operator, conversation) or operator.is_supervisor):
+            raise ActionRefused("forbidden", "Only the operator holding the conversation may reply.")
+        if not conversation.contact.is_following:
+            raise ActionRefused(
+                "invalid_state", "The customer unfollowed the account; LINE will not deliver."
+            )
+        if canned_id is not None:
+            canned = CannedResponse.objects.filter(pk=canned_id, is_active=True).first()
+            if canned is None:
+                raise ActionRefused("not_found", f"Canned response {canned_id} does not exist.")
+            text = canned.text
+        try:
+            line_message = (
+                delivery.line_message_for_sticker(sticker["package_id"], sticker["sticker_id"])
+                if sticker
+                else delivery.line_message_for_text(text or "")
+            )
+        except delivery.OutboundRefused as exc:
+            raise ActionRefused("invalid", str(exc)) from exc
+        message = delivery.queue_outbound(
+            conversation,
+            line_message,
+            sender_kind=Message.SenderKind.OPERATOR,
+            operator=operator,
+            client_id=client_id,
+        )
+        if conversation.first_response_at is None:
+            Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
+                first_response_at=message.created_at
+            )
+            conversation.first_response_at = message.created_at
+        message.operator = operator
+        realtime.publish_on_commit(
+            (
+                realtime.OPERATORS_GROUP,
+                "conversation_update",
+                {"conversation": conversation_payload(conversation), "messages": [message_payload(message)]},
+            )
+        )
+    return message, True
+
+
+def mark_read(conversation_id: int, operator: Any, seq: int) -> list[str]:
+    """Record how far the operator read; returns LINE mark-as-read tokens not yet used."""
+    from livechat.models import ReadMarker
+
+    with transaction.atomic():
+        if not Conversation.objects.filter(pk=conversation_id).exists():
+            raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.")
+        marker, _ = ReadMarker.objects.select_for_update().get_or_create(
+            operator=operator, conversation_id=conversation_id
+        )
+        if seq > marker.last_read_seq:
+            marker.last_read_seq = seq
+            marker.save(update_fields=["last_read_seq", "updated_at"])
+        unread = Message.objects.filter(
+            conversation_id=conversation_id,
+            direction=Message.Direction.IN,
+            seq__lte=seq,
+            marked_read_at__isnull=True,
+        ).exclude(mark_as_read_token="")
+        # LINE marks everything up to a message read with that message's token: the newest is enough.
+        tokens = list(unread.order_by("-seq").values_list("mark_as_read_token", flat=True)[:1])
+        unread.update(marked_read_at=timezone.now())
+    return tokens
+
+
+def history(conversation_id: int, *, before_seq: int | None = None, limit: int = 50) -> list[Message]:
+    """The latest `limit` messages (before `before_seq`), oldest first."""
+    qs = Message.objects.select_related("operator").filter(conversation_id=conversation_id)
+    if before_seq is not None:
+        qs = qs.filter(seq__lt=before_seq)
+    return list(reversed(qs.order_by("-seq")[:limit]))
+
+
+def messages_after(conversation_id: int, after_seq: int, limit: int = 200) -> list[Message]:
+    return list(
+        Message.objects.select_related("operator")
+        .filter(conversation_id=conversation_id, seq__gt=after_seq)
+        .order_by("seq")[:limit]
+    )
+
+
+def _operator(user: Any) -> dict[str, Any] | None:
+    return operator_payload(user)

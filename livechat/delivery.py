@@ -171,10 +171,6 @@ def _mark_sent(message: Message, line_message_id: str | None) -> None:
             line_message_id=line_message_id or None,
             next_attempt_at=None,
         )
-        if message.sender_kind == Message.SenderKind.OPERATOR:
-            Conversation.objects.filter(pk=message.conversation_id, first_response_at__isnull=True).update(
-                first_response_at=message.created_at
-            )
         realtime.publish_on_commit(_status_publication(message, Message.Status.SENT, ""))
 
 

@@ -321,7 +321,6 @@ class BotSettings(models.Model):
         return "Bot settings"
 
 
-
 class CannedResponse(models.Model):
     """A prepared answer operators insert with "/" in the composer."""
 
@@ -355,6 +354,7 @@ class ReadMarker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator_id} read {self.conversation_id} to {self.last_read_seq}"
+
 
 from livechat.simulator.models import (  # noqa: E402,F401
     SimulatorCall,

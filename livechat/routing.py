@@ -1,3 +1,7 @@
-"""WebSocket routes. The console consumer at /ws/live-chat/ arrives with the real-time issue."""
+"""WebSocket routes (PRODUCT §4)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from livechat.consumers import LiveChatConsumer
+
+websocket_urlpatterns = [path("ws/live-chat/", LiveChatConsumer.as_asgi())]

@@ -1,0 +1,157 @@
+"""REST API `/api/v1/` — the same actions as the socket, for non-browser clients and fallback.
+
+Who may call: any active logged-in team member (session) or API token holder
+(`Authorization: Token …`). Permission rules per action are the actions' own (actions.py).
+"""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from livechat import actions, protocol
+from livechat.models import Conversation
+from livechat.payloads import conversation_payload, message_payload
+
+
+def _refused(exc: actions.ActionRefused) -> Response:
+    code = {
+        "not_found": status.HTTP_404_NOT_FOUND,
+        "forbidden": status.HTTP_403_FORBIDDEN,
+        "already_claimed": status.HTTP_409_CONFLICT,
+        "invalid_state": status.HTTP_409_CONFLICT,
+    }.get(exc.code, status.HTTP_400_BAD_REQUEST)
+    return Response({"code": exc.code, "message": exc.message}, status=code)
+
+
+def _invalid(errors: Any) -> Response:
+    return Response({"code": "invalid", "message": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class MessagesQuery(serializers.Serializer):
+    after_seq = serializers.IntegerField(required=False, min_value=0)
+    before_seq = serializers.IntegerField(required=False, min_value=1)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("after_seq", int),
+        OpenApiParameter("before_seq", int),
+        OpenApiParameter("limit", int),
+    ]
+)
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def conversation_messages(request: Request, conversation_id: int) -> Response:
+    """Messages by seq: `after_seq` → everything after it (resync); else the latest page."""
+    query = MessagesQuery(data=request.query_params)
+    if not query.is_valid():
+        return _invalid(query.errors)
+    if not Conversation.objects.filter(pk=conversation_id).exists():
+        return Response({"code": "not_found", "message": "No such conversation."}, status=404)
+    limit = query.validated_data["limit"]
+    if "after_seq" in query.validated_data:
+        messages = actions.messages_after(conversation_id, query.validated_data["after_seq"], limit=limit + 1)
+        has_more = len(messages) > limit
+        messages = messages[:limit]
+    else:
+        before = query.validated_data.get("before_seq")
+        messages = actions.history(conversation_id, before_seq=before, limit=limit + 1)
+        has_more = len(messages) > limit
+        messages = messages[-limit:]
+    return Response(
+        {
+            "conversation_id": conversation_id,
+            "messages": [message_payload(m) for m in messages],
+            "has_more": has_more,
+        }
+    )
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def conversation_detail(request: Request, conversation_id: int) -> Response:
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
+    )
+    if conversation is None:
+        return Response({"code": "not_found", "message": "No such conversation."}, status=404)
+    return Response(conversation_payload(conversation))
+
+
+@extend_schema(request=protocol.SendMessage, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def send_message(request: Request, conversation_id: int) -> Response:
+    data = protocol.SendMessage(data={**request.data, "conversation_id": conversation_id})
+    if not data.is_valid():
+        return _invalid(data.errors)
+    v = data.validated_data
+    try:
+        message, created = actions.send_operator_message(
+            conversation_id,
+            request.user,
+            client_id=v["client_id"],
+            text=v.get("text"),
+            sticker=v.get("sticker"),
+            canned_id=v.get("canned_id"),
+        )
+    except actions.ActionRefused as exc:
+        return _refused(exc)
+    return Response(
+        {"client_id": v["client_id"], "message": message_payload(message)},
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def claim(request: Request, conversation_id: int) -> Response:
+    try:
+        conversation = actions.claim(conversation_id, request.user)
+    except actions.ActionRefused as exc:
+        return _refused(exc)
+    return Response(conversation_payload(conversation))
+
+
+@extend_schema(request=protocol.CloseSession, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def close(request: Request, conversation_id: int) -> Response:
+    data = protocol.CloseSession(data={**request.data, "conversation_id": conversation_id})
+    if not data.is_valid():
+        return _invalid(data.errors)
+    try:
+        conversation = actions.close(conversation_id, request.user, data.validated_data["reason"])
+    except actions.ActionRefused as exc:
+        return _refused(exc)
+    return Response(conversation_payload(conversation))
+
+
+@extend_schema(request=protocol.TransferSession, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def transfer(request: Request, conversation_id: int) -> Response:
+    data = protocol.TransferSession(data={**request.data, "conversation_id": conversation_id})
+    if not data.is_valid():
+        return _invalid(data.errors)
+    v = data.validated_data
+    try:
+        conversation = actions.transfer(
+            conversation_id,
+            request.user,
+            to_operator_id=v.get("to_operator_id"),
+            to_queue=v.get("to_queue", False),
+            note=v["note"],
+        )
+    except actions.ActionRefused as exc:
+        return _refused(exc)
+    return Response(conversation_payload(conversation))
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def queue(request: Request) -> Response:
+    return Response({"waiting": actions.queue_snapshot()})

@@ -1,0 +1,449 @@
+"""The console socket, `/ws/live-chat/` (PRODUCT §8, docs/protocol.md).
+
+A thin layer: it authenticates, validates frames with livechat.protocol, calls livechat.actions
+(one database_sync_to_async call per frame) and forwards channel-layer events to the browser.
+State changes are published by the actions after commit, so every socket — on any process —
+hears about them the same way.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import redis.exceptions
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from rest_framework.authtoken.models import Token
+
+from accounts import availability
+from livechat import actions, background, line_api, presence, protocol, realtime
+from livechat.models import Conversation
+from livechat.payloads import conversation_payload, message_payload, operator_payload
+from livechat.protocol import CloseCode, ErrorCode, FrameError
+
+logger = logging.getLogger(__name__)
+
+
+class LiveChatConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except (ConnectionError, OSError, redis.exceptions.RedisError):
+            # The channel layer is gone: events may have been lost. Tell the client to reconnect
+            # and sync every room from its last seq (protocol: close code 4503).
+            logger.warning("channel layer lost; asking the client to resync", exc_info=True)
+            try:
+                await self.send_error(ErrorCode.INTERNAL, "Real-time connection lost; reconnect and sync.")
+                await self.close(CloseCode.RESYNC)
+            except Exception:  # the socket is gone too
+                logger.debug("socket already closed")
+            await self.forget_presence()
+
+    # --- Connection ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.user: Any = None
+        self.groups_joined: set[str] = set()
+        self.rooms: set[int] = set()
+        self.typing_expiry: dict[int, asyncio.TimerHandle] = {}
+        self.tokens = float(protocol.FRAMES_PER_SECOND)
+        self.refilled_at = time.monotonic()
+        self.recent_frames: list[float] = []
+        self.auth_timer: asyncio.TimerHandle | None = None
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated and user.is_active:
+            await self.authenticated(user)
+        else:
+            loop = asyncio.get_running_loop()
+            self.auth_timer = loop.call_later(
+                protocol.AUTH_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self.auth_timed_out())
+            )
+
+    async def auth_timed_out(self) -> None:
+        if self.user is None:
+            await self.reject_unauthenticated("No auth frame within 10 seconds.")
+
+    async def reject_unauthenticated(self, message: str, request_id: str | None = None) -> None:
+        await self.send_error(ErrorCode.UNAUTHENTICATED, message, request_id)
+        await self.close(CloseCode.UNAUTHENTICATED)
+
+    async def authenticated(self, user: Any, request_id: str | None = None) -> None:
+        self.user = user
+        if self.auth_timer:
+            self.auth_timer.cancel()
+        for group in (realtime.OPERATORS_GROUP, realtime.operator_group(user.pk)):
+            await self.join_group(group)
+        await self.send_frame("auth_success", {"operator": operator_payload(user)}, request_id)
+        went_online = await presence.store().touch(user.pk, self.channel_name)
+        if went_online:
+            await database_sync_to_async(availability.start)(user.pk, "online")
+            await self.broadcast_presence()
+        else:
+            await self.send_frame("presence_update", await presence_payload())
+        await self.send_frame(
+            "queue_update", {"waiting": await database_sync_to_async(actions.queue_snapshot)()}
+        )
+        start_sweeper()
+
+    async def disconnect(self, code: int) -> None:
+        if self.auth_timer:
+            self.auth_timer.cancel()
+        for handle in self.typing_expiry.values():
+            handle.cancel()
+        for conversation_id in list(self.rooms):
+            await self.leave(conversation_id)
+        for group in list(self.groups_joined):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.forget_presence()
+
+    async def forget_presence(self) -> None:
+        if self.user is None:
+            return
+        user, self.user = self.user, None
+        try:
+            if await presence.store().remove(user.pk, self.channel_name):
+                await database_sync_to_async(availability.end)([user.pk])
+                await self.broadcast_presence()
+        except Exception:
+            logger.warning("presence cleanup failed for %s", user.pk, exc_info=True)
+
+    async def join_group(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.add(group)
+
+    async def leave_group(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined.discard(group)
+
+    # --- Frames in ----------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        request_id = None
+        try:
+            if await self.over_limit():
+                return
+            raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+            if len(raw.encode()) > protocol.MAX_FRAME_BYTES:
+                raise FrameError(
+                    ErrorCode.TOO_LARGE, f"Frames are limited to {protocol.MAX_FRAME_BYTES} bytes."
+                )
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                raise FrameError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from None
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                raise FrameError(ErrorCode.INVALID, 'A frame is an object with a string "type".')
+            rid = frame.get("request_id")
+            request_id = rid[:64] if isinstance(rid, str) else None
+            frame_type = frame["type"]
+            payload = protocol.validate_payload(frame_type, frame.get("payload"))
+            if self.user is None:
+                if frame_type != "auth":
+                    await self.reject_unauthenticated("Authenticate first.", request_id)
+                    return
+                await self.on_auth(payload, request_id)
+                return
+            await getattr(self, f"on_{frame_type}")(payload, request_id)
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.message, request_id)
+        except actions.ActionRefused as exc:
+            await self.send_error(exc.code, exc.message, request_id)
+        except Exception:
+            logger.exception("frame failed")
+            await self.send_error(ErrorCode.INTERNAL, "Something went wrong on our side.", request_id)
+
+    async def over_limit(self) -> bool:
+        """20 frames/s per socket (token bucket); sustained flooding closes the socket."""
+        now = time.monotonic()
+        self.tokens = min(
+            protocol.FRAMES_PER_SECOND, self.tokens + (now - self.refilled_at) * protocol.FRAMES_PER_SECOND
+        )
+        self.refilled_at = now
+        self.recent_frames = [t for t in self.recent_frames if now - t < 1.0]
+        self.recent_frames.append(now)
+        if len(self.recent_frames) > protocol.ABUSE_FRAMES_PER_SECOND:
+            await self.send_error(ErrorCode.RATE_LIMITED, "Too many frames; closing.")
+            await self.close(CloseCode.ABUSE)
+            return True
+        if self.tokens < 1:
+            await self.send_error(
+                ErrorCode.RATE_LIMITED, f"At most {protocol.FRAMES_PER_SECOND} frames per second."
+            )
+            return True
+        self.tokens -= 1
+        return False
+
+    async def on_auth(self, payload: dict[str, Any], request_id: str | None) -> None:
+        if self.user is not None:
+            raise FrameError(ErrorCode.INVALID, "Already authenticated.")
+        user = await database_sync_to_async(_user_for_token)(payload["token"])
+        if user is None:
+            await self.reject_unauthenticated("Invalid token.", request_id)
+            return
+        await self.authenticated(user, request_id)
+
+    async def on_ping(self, payload: dict[str, Any], request_id: str | None) -> None:
+        if await presence.store().touch(self.user.pk, self.channel_name):
+            await database_sync_to_async(availability.start)(self.user.pk, "online")
+            await self.broadcast_presence()
+        await self.send_frame("pong", {}, request_id)
+
+    async def on_join_room(self, payload: dict[str, Any], request_id: str | None) -> None:
+        conversation_id = payload["conversation_id"]
+        data = await database_sync_to_async(_room_snapshot)(conversation_id)
+        await self.join_group(realtime.conversation_group(conversation_id))
+        self.rooms.add(conversation_id)
+        await self.send_frame("conversation_update", data, request_id)
+        await realtime.publish_async(
+            [
+                (
+                    realtime.conversation_group(conversation_id),
+                    "operator_joined",
+                    {"conversation_id": conversation_id, "operator": operator_payload(self.user)},
+                )
+            ]
+        )
+
+    async def on_leave_room(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await self.leave(payload["conversation_id"])
+
+    async def leave(self, conversation_id: int) -> None:
+        if conversation_id not in self.rooms:
+            return
+        self.rooms.discard(conversation_id)
+        await self.stop_typing(conversation_id)
+        await self.leave_group(realtime.conversation_group(conversation_id))
+        await realtime.publish_async(
+            [
+                (
+                    realtime.conversation_group(conversation_id),
+                    "operator_left",
+                    {"conversation_id": conversation_id, "operator": operator_payload(self.user)},
+                )
+            ]
+        )
+
+    async def on_send_message(self, payload: dict[str, Any], request_id: str | None) -> None:
+        message, _ = await database_sync_to_async(_send)(self.user, payload)
+        await self.send_frame(
+            "message_sent", {"client_id": payload["client_id"], "message": message}, request_id
+        )
+
+    async def on_typing_start(self, payload: dict[str, Any], request_id: str | None) -> None:
+        conversation_id = payload["conversation_id"]
+        handle = self.typing_expiry.pop(conversation_id, None)
+        if handle is None:
+            await self.publish_typing(conversation_id, True)
+        else:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self.typing_expiry[conversation_id] = loop.call_later(
+            protocol.TYPING_EXPIRES_SECONDS, lambda: asyncio.ensure_future(self.stop_typing(conversation_id))
+        )
+        key = f"loading:{conversation_id}"
+        if await presence.store().throttle(key, protocol.LOADING_ANIMATION_EVERY_SECONDS):
+            await database_sync_to_async(_show_loading_animation)(conversation_id, self.user.pk)
+
+    async def on_typing_stop(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await self.stop_typing(payload["conversation_id"])
+
+    async def stop_typing(self, conversation_id: int) -> None:
+        handle = self.typing_expiry.pop(conversation_id, None)
+        if handle is not None:
+            handle.cancel()
+            await self.publish_typing(conversation_id, False)
+
+    async def publish_typing(self, conversation_id: int, is_typing: bool) -> None:
+        await realtime.publish_async(
+            [
+                (
+                    realtime.conversation_group(conversation_id),
+                    "typing",
+                    {
+                        "conversation_id": conversation_id,
+                        "operator": operator_payload(self.user),
+                        "is_typing": is_typing,
+                    },
+                )
+            ]
+        )
+
+    async def on_claim_session(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await database_sync_to_async(actions.claim)(payload["conversation_id"], self.user)
+
+    async def on_close_session(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await database_sync_to_async(actions.close)(payload["conversation_id"], self.user, payload["reason"])
+
+    async def on_transfer_session(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await database_sync_to_async(actions.transfer)(
+            payload["conversation_id"],
+            self.user,
+            to_operator_id=payload.get("to_operator_id"),
+            to_queue=payload.get("to_queue", False),
+            note=payload["note"],
+        )
+
+    async def on_mark_read(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await database_sync_to_async(_mark_read)(payload["conversation_id"], self.user, payload["seq"])
+
+    async def on_sync(self, payload: dict[str, Any], request_id: str | None) -> None:
+        conversation_id, after = payload["conversation_id"], payload["after_seq"]
+        while True:
+            data = await database_sync_to_async(_sync_page)(conversation_id, after)
+            await self.send_frame("conversation_update", data, request_id)
+            if not data["has_more"]:
+                return
+            after = data["messages"][-1]["seq"]
+
+    async def on_set_status(self, payload: dict[str, Any], request_id: str | None) -> None:
+        await presence.store().set_status(self.user.pk, payload["status"])
+        await database_sync_to_async(availability.start)(self.user.pk, payload["status"])
+        await self.broadcast_presence()
+
+    async def broadcast_presence(self) -> None:
+        await realtime.publish_async(
+            [(realtime.OPERATORS_GROUP, "presence_update", await presence_payload())]
+        )
+
+    # --- Frames out ---------------------------------------------------------------------------
+
+    async def send_frame(
+        self, frame_type: str, payload: dict[str, Any], request_id: str | None = None
+    ) -> None:
+        frame = realtime.frame(frame_type, payload)
+        if request_id is not None:
+            frame["request_id"] = request_id
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def send_error(self, code: str, message: str, request_id: str | None = None) -> None:
+        payload = {"code": code, "message": message}
+        if request_id is not None:
+            payload["request_id"] = request_id
+        await self.send_frame("error", payload, request_id)
+
+    async def server_event(self, event: dict[str, Any]) -> None:
+        """An event published to one of this socket's groups (realtime.SERVER_EVENT)."""
+        frame = event["frame"]
+        if frame["type"] == "typing" and self.user is not None:
+            if (frame["payload"].get("operator") or {}).get("id") == self.user.pk:
+                return  # operators don't need to see their own typing
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def session_end(self, event: dict[str, Any]) -> None:
+        """The operator logged out or was deactivated: end every socket of theirs."""
+        await self.send_error(ErrorCode.UNAUTHENTICATED, event.get("reason", "Signed out."))
+        await self.close(CloseCode.UNAUTHENTICATED)
+
+
+# --- Database work, one call per frame ------------------------------------------------------------
+
+
+def _user_for_token(key: str) -> Any:
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def _room_snapshot(conversation_id: int) -> dict[str, Any]:
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
+    )
+    if conversation is None:
+        raise actions.ActionRefused(ErrorCode.NOT_FOUND, f"Conversation {conversation_id} does not exist.")
+    messages = actions.history(conversation_id, limit=protocol.HISTORY_PAGE)
+    return {
+        "conversation": conversation_payload(conversation),
+        "messages": [message_payload(m) for m in messages],
+    }
+
+
+def _sync_page(conversation_id: int, after_seq: int) -> dict[str, Any]:
+    data = _room_snapshot_without_history(conversation_id)
+    messages = actions.messages_after(conversation_id, after_seq, limit=protocol.SYNC_PAGE + 1)
+    data["has_more"] = len(messages) > protocol.SYNC_PAGE
+    data["messages"] = [message_payload(m) for m in messages[: protocol.SYNC_PAGE]]
+    return data
+
+
+def _room_snapshot_without_history(conversation_id: int) -> dict[str, Any]:
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
+    )
+    if conversation is None:
+        raise actions.ActionRefused(ErrorCode.NOT_FOUND, f"Conversation {conversation_id} does not exist.")
+    return {"conversation": conversation_payload(conversation)}
+
+
+def _send(user: Any, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    message, created = actions.send_operator_message(
+        payload["conversation_id"],
+        user,
+        client_id=payload["client_id"],
+        text=payload.get("text"),
+        sticker=payload.get("sticker"),
+        canned_id=payload.get("canned_id"),
+    )
+    return message_payload(message), created
+
+
+def _mark_read(conversation_id: int, user: Any, seq: int) -> None:
+    for token in actions.mark_read(conversation_id, user, seq):
+        background.submit(line_api.mark_as_read, token)
+
+
+def _show_loading_animation(conversation_id: int, operator_id: int) -> None:
+    """While the holder types, the customer sees LINE's "…" (only where LINE can show it)."""
+    row = (
+        Conversation.objects.filter(
+            pk=conversation_id, status=Conversation.Status.ACTIVE, contact__is_following=True
+        )
+        .values_list("contact__line_user_id", flat=True)
+        .first()
+    )
+    if row:
+        background.submit(line_api.show_loading_animation, row, protocol.LOADING_ANIMATION_EVERY_SECONDS)
+
+
+async def presence_payload() -> dict[str, Any]:
+    online = await presence.store().online()
+    operators = await database_sync_to_async(_operators)(list(online))
+    return {"operators": [{**operator_payload(op), "status": online[op.pk]} for op in operators]}
+
+
+def _operators(ids: list[int]) -> list[Any]:
+    from accounts.models import User
+
+    return list(User.objects.filter(pk__in=ids).order_by("display_name", "username"))
+
+
+# --- Presence expiry, one sweeper per process -------------------------------------------------------
+
+_sweepers: dict[int, asyncio.Task[None]] = {}
+
+
+def start_sweeper() -> None:
+    loop = asyncio.get_running_loop()
+    task = _sweepers.get(id(loop))
+    if task is None or task.done():
+        _sweepers[id(loop)] = loop.create_task(_sweep_forever())
+
+
+async def _sweep_forever() -> None:
+    from django.conf import settings
+
+    interval = max(0.5, settings.PRESENCE_TTL_SECONDS / 4)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            gone = await presence.store().sweep()
+            if gone:
+                await database_sync_to_async(availability.end)(gone)
+                await realtime.publish_async(
+                    [(realtime.OPERATORS_GROUP, "presence_update", await presence_payload())]
+                )
+        except Exception:
+            logger.warning("presence sweep failed", exc_info=True)
