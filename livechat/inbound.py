@@ -13,14 +13,6 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
-from linebot.v3.webhooks import (
-    Event,
-    FollowEvent,
-    MessageEvent,
-    PostbackEvent,
-    UnfollowEvent,
-    UnsendEvent,
-)
 
 from livechat import actions, background, bot, delivery, media, profiles, realtime
 from livechat.conversations import append_message, open_conversation_for
@@ -32,7 +24,7 @@ logger = logging.getLogger(__name__)
 MEDIA_TYPES = {"image", "video", "audio", "file"}
 
 
-def process_event(raw: dict[str, Any], event: Event) -> bool:
+def process_event(raw: dict[str, Any]) -> bool:
     """Store and act on one event. Returns False if it was a duplicate delivery."""
     event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
     recorded = False
@@ -47,7 +39,7 @@ def process_event(raw: dict[str, Any], event: Event) -> bool:
                 processed_at=timezone.now(),
             )
             recorded = True
-            _handle(raw, event)
+            _handle(raw)
     except IntegrityError:
         if not recorded:  # the webhookEventId is already stored: LINE redelivered it
             return False
@@ -74,20 +66,21 @@ def _fallback_event_id(raw: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:56]
 
 
-def _handle(raw: dict[str, Any], event: Event) -> None:
+def _handle(raw: dict[str, Any]) -> None:
     source = raw.get("source") or {}
     if source.get("type") != "user" or not source.get("userId"):
         return  # group and room chats are stored (above) but not a product feature yet
     user_id: str = source["userId"]
-    if isinstance(event, MessageEvent):
+    kind = raw.get("type")
+    if kind == "message":
         _on_message(raw, user_id)
-    elif isinstance(event, PostbackEvent):
+    elif kind == "postback":
         _on_postback(raw, user_id)
-    elif isinstance(event, UnsendEvent):
+    elif kind == "unsend":
         _on_unsend(raw)
-    elif isinstance(event, FollowEvent):
+    elif kind == "follow":
         _on_follow(raw, user_id)
-    elif isinstance(event, UnfollowEvent):
+    elif kind == "unfollow":
         _on_unfollow(user_id)
     # Anything else (join, beacon, unknown types, …) is stored and acknowledged.
 

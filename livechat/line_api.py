@@ -28,7 +28,6 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging import Message as SdkMessage
-from linebot.v3.webhooks import Event
 
 logger = logging.getLogger(__name__)
 
@@ -144,16 +143,22 @@ def _sdk_messages(messages: list[dict[str, Any]]) -> list[SdkMessage]:
 # --- Webhooks ----------------------------------------------------------------------------------
 
 
-def parse_webhook(body: str, signature: str) -> tuple[list[dict[str, Any]], list[Event]]:
-    """Verify the X-Line-Signature, then return each event both raw and as an SDK model.
+def parse_webhook(body: str, signature: str) -> list[dict[str, Any]]:
+    """Verify the X-Line-Signature with the v3 parser's validator; return the events as sent.
 
-    Raises InvalidSignatureError for a bad or missing signature and ValueError for a body
-    that is not LINE's JSON shape. Events the SDK does not know come back as UnknownEvent.
+    Raises InvalidSignatureError for a bad or missing signature and ValueError for a body that
+    is not LINE's JSON shape. The events are deliberately not turned into SDK models: one event
+    the SDK cannot model (a new type or field, an older format) would otherwise make us refuse
+    the whole signed batch, and LINE would redeliver it, good events included, forever.
     """
     parser = WebhookParser(settings.LINE_CHANNEL_SECRET)
-    events = parser.parse(body, signature or "")
-    raw = json.loads(body)["events"]
-    return raw, events
+    if not parser.signature_validator.validate(body, signature or ""):
+        raise InvalidSignatureError("Invalid signature.")
+    payload = json.loads(body)
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise ValueError('Not a LINE webhook body: expected {"events": [{...}, ...]}.')
+    return events
 
 
 # --- Messaging API -----------------------------------------------------------------------------

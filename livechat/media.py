@@ -37,7 +37,10 @@ def download(message_id: int) -> bool:
     try:
         content = line_api.get_message_content(message.line_message_id or "")
     except line_api.LineError as exc:
-        give_up = not exc.is_retryable or message.attempts >= MAX_ATTEMPTS
+        # A 404 is retried too: right after the webhook the content may not be ready yet
+        # (LINE still preparing a video; the simulator's phone page still uploading).
+        worth_retrying = exc.is_retryable or exc.status == 404
+        give_up = not worth_retrying or message.attempts >= MAX_ATTEMPTS
         Message.objects.filter(pk=message_id).update(
             claimed_until=None,
             error=f"media: {exc.message}",

@@ -4,6 +4,7 @@ LINE is replaced only at its HTTP boundary: the app's SDK calls go over real HTT
 simulator served by pytest-django's live server.
 """
 
+import importlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from livechat import background
+from livechat import background, bot
+from livechat.models import HandoffKeyword
 from livechat.simulator import events as line_events
 
 REQUIRE_SERVICES = os.environ.get("LIVECHAT_REQUIRE_SERVICES") == "1"
@@ -130,3 +132,24 @@ def supervisor(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(
         username="malee", password="pw-malee-1", display_name="Malee", role="supervisor"
     )
+
+
+_DEFAULT_KEYWORDS: list[str] = importlib.import_module(
+    "livechat.migrations.0002_default_handoff_keywords"
+).DEFAULT_KEYWORDS
+_DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_install(request: pytest.FixtureRequest) -> None:
+    """Every test starts from what a fresh install has.
+
+    The flush after a transactional test also empties the rows data migrations put in (the
+    default handoff keywords), so they are put back; and the bot's in-process config cache,
+    which would otherwise outlive the test's database, is dropped.
+    """
+    bot.forget_config()
+    if request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames):
+        request.getfixturevalue("db")
+        for keyword in _DEFAULT_KEYWORDS:
+            HandoffKeyword.objects.get_or_create(keyword=keyword)
