@@ -6,6 +6,7 @@ conversation's room is in `conversation_group(id)`, and all tabs of one operator
 committed, and clients recover what they missed with `sync` from their last seq.
 """
 
+import asyncio
 import logging
 from typing import Any
 
@@ -47,9 +48,45 @@ async def publish_async(publications: list[Publication]) -> None:
             logger.warning("channel layer publish to %s failed", group, exc_info=True)
 
 
+# The event loop of this server process (daphne's). Publishing from worker threads goes through
+# it: the channel layer's connections belong to that loop, and the in-memory layer only wakes
+# consumers waiting on it. Without a bound loop (management commands) a private loop is used.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def bind_event_loop() -> None:
+    global _server_loop
+    _server_loop = asyncio.get_running_loop()
+
+
+class BindEventLoop:
+    """ASGI wrapper that remembers the server's loop on its first request or socket."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        if _server_loop is not asyncio.get_running_loop():
+            bind_event_loop()
+        return await self.application(scope, receive, send)
+
+
 def publish_now(publications: list[Publication]) -> None:
-    if publications:
-        async_to_sync(publish_async)(publications)
+    """Publish from synchronous code; returns without waiting when a server loop is bound."""
+    if not publications:
+        return
+    loop = _server_loop
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(publish_async(publications))
+        else:
+            asyncio.run_coroutine_threadsafe(publish_async(publications), loop)
+        return
+    async_to_sync(publish_async)(publications)
 
 
 def publish_on_commit(*publications: Publication) -> None:

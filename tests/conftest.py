@@ -32,6 +32,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
         report.longrepr = f"skipped in CI, where every service must be present: {report.longrepr}"
 
 
+@pytest.fixture(autouse=True)
+def fresh_realtime() -> Iterator[None]:
+    """Each test gets a new channel layer (its asyncio locks belong to the test's event loop),
+    an empty Redis database and empty in-process presence."""
+    from channels.layers import channel_layers
+
+    from livechat import presence
+
+    channel_layers.backends = {}
+    presence._memory = presence.MemoryPresence()
+    presence._stores.clear()
+    url = os.environ.get("REDIS_URL", "")
+    if url:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+    yield
+    channel_layers.backends = {}
+
+
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 
