@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts.models import AvailabilityPeriod, User
 
 
 @admin.register(User)
@@ -14,3 +14,16 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("Live chat", {"fields": ("display_name", "role")}),
     )
+
+
+@admin.register(AvailabilityPeriod)
+class AvailabilityPeriodAdmin(admin.ModelAdmin):
+    list_display = ("operator", "status", "started_at", "ended_at")
+    list_filter = ("status", "operator")
+    list_select_related = ("operator",)
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -5,12 +5,18 @@ from django.http import HttpRequest
 from livechat.models import (
     AutoReply,
     BotSettings,
+    CannedResponse,
     Contact,
     Conversation,
     ConversationEvent,
     HandoffKeyword,
     Message,
+    ReadMarker,
     SimulatorCall,
+    SimulatorContent,
+    SimulatorFault,
+    SimulatorProfile,
+    SimulatorUsedKey,
     WebhookEvent,
 )
 
@@ -164,3 +170,38 @@ class BotSettingsAdmin(admin.ModelAdmin):
 class SimulatorCallAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "method", "endpoint", "user_id", "response_status")
     list_filter = ("endpoint", "response_status")
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("shortcut", "title", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("shortcut", "title", "text")
+
+
+@admin.register(ReadMarker)
+class ReadMarkerAdmin(ReadOnlyAdmin):
+    list_display = ("operator", "conversation", "last_read_seq", "updated_at")
+    list_select_related = ("operator", "conversation__contact")
+
+
+@admin.register(SimulatorProfile)
+class SimulatorProfileAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "user_id", "language", "created_at")
+    search_fields = ("display_name", "user_id")
+
+
+@admin.register(SimulatorFault)
+class SimulatorFaultAdmin(admin.ModelAdmin):
+    list_display = ("endpoint", "status", "delay_seconds", "remaining", "created_at")
+
+
+@admin.register(SimulatorUsedKey)
+class SimulatorUsedKeyAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "key", "created_at")
+    list_filter = ("kind",)
+
+
+@admin.register(SimulatorContent)
+class SimulatorContentAdmin(ReadOnlyAdmin):
+    list_display = ("message_id", "content_type", "created_at")
