@@ -26,7 +26,7 @@ from livechat.models import (
     SimulatorProfile,
     SimulatorUsedKey,
 )
-from livechat.simulator.rules import reply_token_is_fresh
+from livechat.simulator.rules import reply_recipient, reply_token_is_fresh
 
 MESSAGE_TYPES = {"text", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
 MAX_MESSAGES = 5
@@ -204,7 +204,9 @@ def _record(request: HttpRequest, endpoint: str, status: int, response: Any, use
     except ValueError:
         body = {"unparsable": request.body.decode(errors="replace")[:2000]}
     if not user_id and isinstance(body, dict):
-        user_id = str(body.get("to") or body.get("chatId") or "")
+        user_id = str(
+            body.get("to") or body.get("chatId") or reply_recipient(str(body.get("replyToken", "")))
+        )
     headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-line")}
     SimulatorCall.objects.create(
         endpoint=endpoint,

@@ -41,7 +41,7 @@ def _base(
         "deliveryContext": {"isRedelivery": redelivery},
     }
     if with_reply_token:
-        event["replyToken"] = new_reply_token()
+        event["replyToken"] = new_reply_token(user_id=user_id)
     return event
 
 

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from livechat.simulator import api, control
+from livechat.simulator import api, control, phone
 
 
 def simulator_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -28,6 +28,11 @@ def _api(name: str) -> Callable[..., HttpResponse]:
 
 app_name = "simulator"
 urlpatterns = [
+    path("", simulator_only(phone.page), name="phone"),
+    path("phone/users", simulator_only(phone.users), name="phone-users"),
+    path("phone/send", simulator_only(phone.send), name="phone-send"),
+    path("phone/inbox", simulator_only(phone.inbox), name="phone-inbox"),
+    path("phone/content/<str:message_id>", simulator_only(phone.content), name="phone-content"),
     path("line-api/v2/bot/message/reply", _api("reply"), name="reply"),
     path("line-api/v2/bot/message/push", _api("push"), name="push"),
     path("line-api/v2/bot/profile/<str:user_id>", _api("profile"), name="profile"),

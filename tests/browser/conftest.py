@@ -1,0 +1,191 @@
+"""Browser tests: a real daphne server and Debian's chromium driven by Playwright.
+
+Fixtures, for any browser test:
+
+- `live_daphne` (session): the app served production-like — DEBUG=0, static files collected,
+  daphne alone — on a free port, with its own SQLite file database (migrated), the LINE
+  simulator on and the app's Messaging API calls pointed at that same server. Has `.url`,
+  `.env` (the server's environment), `.log` (its output) and `.manage(*args)` to run a
+  management command against the same database. Extra or different environment variables:
+  override the session fixture `live_daphne_env` (a dict; `None` removes a variable).
+- `browser` (session): chromium. `page` (per test): a page in a fresh context (its own cookies
+  and storage); `new_page()` opens one more such page (a second operator, another customer).
+  `page_errors` collects what those pages logged as errors and their uncaught exceptions.
+  `artifacts` is the test-artifacts/ folder for screenshots.
+
+Never a downloaded browser: /usr/bin/chromium (`apt-get install chromium`) or the test skips.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+]
+BIN = Path(sys.executable).parent
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class LiveDaphne:
+    url: str
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def manage(self, *args: str) -> str:
+        """Run `manage.py <args>` against the server's database; returns its output."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+        return result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(server: LiveDaphne) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        assert server.process is not None
+        if server.process.poll() is not None:
+            pytest.fail(f"daphne exited with {server.process.returncode}:\n{server.log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(
+        f"daphne did not answer /healthz within {START_TIMEOUT:.0f} s:\n{server.log.read_text()[-4000:]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def live_daphne_env() -> dict[str, str | None]:
+    """Override to change the server's environment (e.g. a PostgreSQL DATABASE_URL, REDIS_URL)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def live_daphne(
+    tmp_path_factory: pytest.TempPathFactory, live_daphne_env: dict[str, str | None]
+) -> Iterator[LiveDaphne]:
+    home = tmp_path_factory.mktemp("daphne")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LINE_", "DJANGO_"))}
+    env.pop("REDIS_URL", None)  # one process: the in-memory channel layer is enough
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
+            "DATABASE_URL": f"sqlite:///{home / f'live-{uuid.uuid4().hex[:8]}.sqlite3'}",
+            "DEBUG": "0",
+            "SECRET_KEY": "x",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LINE_SIMULATOR": "1",
+            "LINE_API_BASE_URL": f"{url}/simulator/line-api",
+            "STATIC_ROOT": str(home / "static"),
+            "MEDIA_ROOT": str(home / "media"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for name, value in live_daphne_env.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    server = LiveDaphne(url=url, env=env, log=home / "daphne.log")
+    server.manage("migrate", "--noinput", "-v0")
+    server.manage("collectstatic", "--noinput", "-v0")
+    with server.log.open("wb") as log:
+        server.process = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(server)
+        yield server
+    finally:
+        server.process.terminate()
+        try:
+            server.process.wait(10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def new_page(browser: Any, page_errors: list[str]) -> Iterator[Callable[[], Any]]:
+    """Opens one more page in its own context (another person: own cookies, own storage)."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("console", lambda message: message.type == "error" and page_errors.append(message.text))
+        tab.on("pageerror", lambda error: page_errors.append(f"uncaught: {error}"))
+        return tab
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    return new_page()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    folder = ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
