@@ -10,7 +10,6 @@ from livechat.models import Contact, Conversation, ConversationEvent, Message
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.smoke
 def test_the_login_page_renders(client):
     response = client.get("/accounts/login/")
 

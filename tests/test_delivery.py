@@ -1,5 +1,6 @@
 """What operators send reaches the customer exactly once: by reply token, push, retry or worker."""
 
+import signal
 import threading
 from datetime import timedelta
 from typing import Any
@@ -226,7 +227,6 @@ def test_two_workers_at_once_send_each_pending_message_once(chat, line):
     def work() -> None:
         try:
             worker = Worker()
-            worker.stopping = False
             start.wait()
             worker.run_once()
         finally:
@@ -288,3 +288,11 @@ def test_a_failed_message_retried_from_the_console_gets_sent(chat, operator, lin
     assert len(delivered(line)) == 1
     with transaction.atomic():
         assert not delivery.retry_failed(message)  # already sent: nothing to retry
+
+
+def test_running_the_worker_leaves_ctrl_c_working():
+    before = signal.getsignal(signal.SIGINT)
+
+    call_command("worker", "--once")
+
+    assert signal.getsignal(signal.SIGINT) is before

@@ -63,7 +63,6 @@ def database(request: pytest.FixtureRequest, line, webhook, settle) -> str:
     return request.param
 
 
-@pytest.mark.smoke
 def test_a_message_in_an_open_conversation_costs_a_fixed_number_of_queries(
     database, webhook, settle, django_assert_num_queries
 ):

@@ -52,7 +52,6 @@ def fail(client, **spec: Any) -> None:
     assert client.post("/simulator/control/fail", spec, content_type="application/json").status_code == 200
 
 
-@pytest.mark.smoke
 def test_it_accepts_a_push_and_records_it(line_api, client):
     response = push(line_api, [text(10), {"type": "sticker", "packageId": "446", "stickerId": "1988"}])
 

@@ -136,7 +136,6 @@ def test_it_stores_a_message_type_line_adds_later_instead_of_losing_it(webhook):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.smoke
 def test_it_downloads_a_customers_image_and_shows_it_only_to_staff(line, webhook, settle, client, operator):
     user = ev.new_user_id()
     message_id = ev.new_message_id()
@@ -299,6 +298,21 @@ def test_it_marks_an_unfollower_and_refreshes_the_profile_when_they_come_back(li
     assert Contact.objects.filter(line_user_id=user).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_waiting_for_a_human_is_not_welcomed_again_on_follow(line, webhook, settle):
+    user = ev.new_user_id()
+    webhook(ev.text_event(user, "agent"))
+    settle()
+    replies_before = len(line.sent_texts())
+
+    webhook(ev.follow_event(user))  # e.g. they unblocked the account meanwhile
+    settle()
+
+    assert conversation_of(user).status == Conversation.Status.WAITING
+    assert len(line.sent_texts()) == replies_before
+    assert Contact.objects.get(line_user_id=user).is_following
+
+
 def test_it_records_an_unfollow_from_someone_it_never_met(webhook):
     assert webhook(ev.unfollow_event(ev.new_user_id())).status_code == 200
     assert WebhookEvent.objects.filter(event_type="unfollow").count() == 1
@@ -384,7 +398,6 @@ def test_a_keyword_edited_in_admin_takes_effect(webhook, admin_client):
 # --- Other events, other sources, several at once --------------------------------------------
 
 
-@pytest.mark.smoke
 def test_it_stores_and_acknowledges_an_unknown_event_type(webhook):
     user = ev.new_user_id()
     unknown = {**ev.text_event(user, "x"), "type": "somethingLineAddsNextYear", "novelty": {"a": 1}}

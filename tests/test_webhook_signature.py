@@ -188,7 +188,6 @@ def test_it_accepts_a_body_just_under_the_limit(client, settings):
     assert Message.objects.filter(conversation__contact__line_user_id=user).count() == 1
 
 
-@pytest.mark.smoke
 def test_it_answers_lines_url_verification(client, settings):
     body = json.dumps({"destination": "Uxxxxxxxxxx", "events": []}).encode()
 

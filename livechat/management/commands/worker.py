@@ -25,18 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Do one pass and exit.")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between passes.")
 
+    stopping = False
+
     def handle(self, *args: Any, once: bool = False, interval: float = 1.0, **options: Any) -> None:
         self.stopping = False
-        signal.signal(signal.SIGTERM, self.on_signal)
-        signal.signal(signal.SIGINT, self.on_signal)
-        while not self.stopping:
-            done = self.run_once()
-            if once:
-                self.stdout.write(f"worker: {done} item(s) handled")
-                return
-            close_old_connections()
-            if not done:
-                time.sleep(interval)
+        # Put the caller's handlers back afterwards (call_command from tests or a shell).
+        previous = {s: signal.signal(s, self.on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not self.stopping:
+                done = self.run_once()
+                if once:
+                    self.stdout.write(f"worker: {done} item(s) handled")
+                    return
+                close_old_connections()
+                if not done:
+                    time.sleep(interval)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
