@@ -306,8 +306,11 @@ def send_operator_message(
     text: str | None = None,
     sticker: dict[str, str] | None = None,
     canned_id: int | None = None,
+    image: dict[str, str] | None = None,
 ) -> tuple[Message, bool]:
     """Accept an operator's message: stored `pending`, delivered after commit.
+
+    `image` is {"originalContentUrl", "previewImageUrl"} (livechat.outbound_media stores it).
 
     Returns (message, created). The same client_id again returns the first message unchanged,
     so a client that resends after a lost ack never produces a duplicate.
@@ -337,11 +340,12 @@ def send_operator_message(
                 raise ActionRefused("not_found", f"Canned response {canned_id} does not exist.")
             text = canned.text
         try:
-            line_message = (
-                delivery.line_message_for_sticker(sticker["package_id"], sticker["sticker_id"])
-                if sticker
-                else delivery.line_message_for_text(text or "")
-            )
+            if sticker:
+                line_message = delivery.line_message_for_sticker(sticker["package_id"], sticker["sticker_id"])
+            elif image:
+                line_message = {"type": "image", **image}
+            else:
+                line_message = delivery.line_message_for_text(text or "")
         except delivery.OutboundRefused as exc:
             raise ActionRefused("invalid", str(exc)) from exc
         message = delivery.queue_outbound(

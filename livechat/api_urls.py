@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat import api
+from livechat import api, console_api
 
 app_name = "api"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/claim", api.claim, name="claim"),
     path("conversations/<int:conversation_id>/close", api.close, name="close"),
     path("conversations/<int:conversation_id>/transfer", api.transfer, name="transfer"),
+    path("conversations/<int:conversation_id>/send-image", console_api.send_image, name="send-image"),
+    path("messages/<int:message_id>/retry", console_api.retry_message, name="retry"),
 ]

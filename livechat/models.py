@@ -83,6 +83,12 @@ class Conversation(models.Model):
             models.Index(fields=["status", "-last_message_at"], name="conversation_status_idx"),
             # "Mine": an operator's conversations by status.
             models.Index(fields=["assigned_operator", "status"], name="conversation_operator_idx"),
+            # Console "All open" tab: every open conversation, newest activity first.
+            models.Index(
+                fields=["-last_message_at", "-id"],
+                condition=~Q(status="closed"),
+                name="conversation_open_activity_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,6 +196,10 @@ class Message(models.Model):
                 fields=["created_at"],
                 condition=Q(media_status="pending"),
                 name="message_media_pending_idx",
+            ),
+            # Console unread counts: a conversation's customer messages after a read marker's seq.
+            models.Index(
+                fields=["conversation", "seq"], condition=Q(direction="in"), name="message_inbound_seq_idx"
             ),
         ]
 

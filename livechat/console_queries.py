@@ -1,0 +1,304 @@
+"""What the operator console reads: tab counts, list rows, a conversation with its history,
+and the customer panel.
+
+Every function here runs a fixed number of queries whatever the amount of data (a list row
+brings its unread count and last-message preview along as subqueries of the one list query,
+never a query per row); tests/test_console.py pins the counts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, JSONObject, Left
+from django.utils.dateparse import parse_datetime
+
+from livechat import actions, protocol
+from livechat.models import CannedResponse, Conversation, ConversationEvent, Message, ReadMarker
+from livechat.payloads import conversation_payload, message_payload, operator_payload
+
+Status = Conversation.Status
+
+TABS = ("queue", "mine", "open", "closed")
+PAGE_SIZE = 50
+# Queue and Mine are loaded whole (up to this many): they are what an operator works through.
+WORKLIST_LIMIT = 200
+PREVIEW_CHARS = 140
+PAST_CONVERSATIONS = 20
+TIMELINE_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the viewing operator may do with a conversation (the console shows only these)."""
+
+    can_send: bool
+    can_claim: bool
+    can_close: bool
+    can_transfer: bool
+
+    def as_dict(self) -> dict[str, bool]:
+        return {
+            "can_send": self.can_send,
+            "can_claim": self.can_claim,
+            "can_close": self.can_close,
+            "can_transfer": self.can_transfer,
+        }
+
+
+def capabilities(operator: Any, conversation: Conversation) -> Capabilities:
+    """Mirrors the rules of livechat.actions (claim, close, transfer, send_operator_message)."""
+    holds = conversation.assigned_operator_id == operator.pk
+    in_charge = holds or operator.is_supervisor
+    is_open = conversation.status != Status.CLOSED
+    return Capabilities(
+        can_send=is_open and in_charge and conversation.contact.is_following,
+        can_claim=conversation.status in (Status.BOT, Status.WAITING),
+        can_close=is_open and (conversation.status != Status.ACTIVE or in_charge),
+        can_transfer=conversation.status == Status.ACTIVE and in_charge,
+    )
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+def tab_counts(operator: Any) -> dict[str, int]:
+    """How many conversations each tab holds — one query."""
+    return Conversation.objects.aggregate(
+        queue=Count("pk", filter=Q(status=Status.WAITING)),
+        mine=Count("pk", filter=Q(status=Status.ACTIVE, assigned_operator=operator)),
+        open=Count("pk", filter=~Q(status=Status.CLOSED)),
+        closed=Count("pk", filter=Q(status=Status.CLOSED)),
+    )
+
+
+def _tab_queryset(operator: Any, tab: str) -> QuerySet[Conversation]:
+    qs = Conversation.objects.select_related("contact", "assigned_operator")
+    if tab == "queue":
+        return qs.filter(status=Status.WAITING).order_by("handoff_requested_at", "id")
+    if tab == "mine":
+        qs = qs.filter(status=Status.ACTIVE, assigned_operator=operator)
+    elif tab == "open":
+        qs = qs.exclude(status=Status.CLOSED)
+    elif tab == "closed":
+        qs = qs.filter(status=Status.CLOSED)
+    else:
+        raise ValueError(f"unknown tab {tab!r}")
+    # Matches conversation_status_idx / conversation_open_activity_idx, so a page is an index scan.
+    return qs.order_by("-last_message_at", "-id")
+
+
+def _with_unread(qs: QuerySet[Conversation], operator: Any) -> QuerySet[Conversation]:
+    """Annotate `unread`: the customer's messages after this operator's read marker."""
+    read_upto = ReadMarker.objects.filter(operator=operator, conversation=OuterRef("pk")).values(
+        "last_read_seq"
+    )[:1]
+    # COUNT as a plain function (no GROUP BY), so it is an index-only scan of message_inbound_seq_idx.
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"), direction=Message.Direction.IN, seq__gt=OuterRef("read_upto")
+        )
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    return qs.annotate(read_upto=Coalesce(Subquery(read_upto), Value(0))).annotate(
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
+    )
+
+
+def _search(qs: QuerySet[Conversation], query: str) -> QuerySet[Conversation]:
+    text_match = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=query, is_unsent=False)
+    return qs.filter(
+        Q(contact__display_name__icontains=query) | Q(contact__line_user_id=query) | Exists(text_match)
+    )
+
+
+def encode_cursor(conversation: Conversation) -> str:
+    stamp = conversation.last_message_at.isoformat() if conversation.last_message_at else ""
+    return f"{stamp}|{conversation.pk}"
+
+
+def _after_cursor(qs: QuerySet[Conversation], cursor: str) -> QuerySet[Conversation]:
+    stamp_text, _, pk_text = cursor.rpartition("|")
+    if not pk_text.isdigit():
+        raise ValueError("bad cursor")
+    pk = int(pk_text)
+    stamp: datetime | None = parse_datetime(stamp_text) if stamp_text else None
+    if stamp_text and stamp is None:
+        raise ValueError("bad cursor")
+    if stamp is None:  # past the conversations with activity: the silent ones, by id
+        return qs.filter(last_message_at__isnull=True, pk__lt=pk)
+    return qs.filter(
+        Q(last_message_at__lt=stamp) | Q(last_message_at=stamp, pk__lt=pk) | Q(last_message_at__isnull=True)
+    )
+
+
+def _with_last_message(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Annotate `last_message`: the newest message (its seq is the conversation's last_seq) as a
+    small JSON object — one index lookup per row on (conversation, seq), no second query."""
+    latest = Message.objects.filter(conversation=OuterRef("pk"), seq=OuterRef("last_seq")).values(
+        preview=JSONObject(
+            seq="seq",
+            type="type",
+            text=Left("text", PREVIEW_CHARS),
+            alt_text=Left(KT("payload__altText"), PREVIEW_CHARS),
+            sender_kind="sender_kind",
+            direction="direction",
+            is_unsent="is_unsent",
+        )
+    )[:1]
+    return qs.annotate(last_message=Subquery(latest, output_field=JSONField()))
+
+
+def conversation_rows(
+    operator: Any, tab: str, *, query: str = "", cursor: str = "", limit: int = PAGE_SIZE
+) -> tuple[list[dict[str, Any]], str]:
+    """One page of a tab, newest activity first (the queue in queue order). One query.
+
+    Returns (rows, next_cursor); next_cursor is "" on the last page. The queue is not paged.
+    """
+    qs = _tab_queryset(operator, tab)
+    if query:
+        qs = _search(qs, query)
+    if cursor and tab != "queue":
+        qs = _after_cursor(qs, cursor)
+    qs = _with_unread(qs, operator) if tab != "closed" else qs.annotate(unread=Value(0))
+    conversations = list(_with_last_message(qs)[: limit + 1])
+    more = len(conversations) > limit and tab != "queue"
+    conversations = conversations[:limit]
+    rows = []
+    for position, conversation in enumerate(conversations, start=1):
+        row = conversation_payload(conversation)
+        row["last_message"] = preview(conversation.last_message)
+        row["unread"] = conversation.unread
+        if tab == "queue" and not query:
+            row["queue_position"] = position
+        rows.append(row)
+    return rows, encode_cursor(conversations[-1]) if more and conversations else ""
+
+
+def preview(message: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a list row shows of a message (the JS builds the same from a full payload)."""
+    if not message:
+        return None
+    unsent = bool(message["is_unsent"])
+    text = "" if unsent else (message["text"] or "")
+    if message["type"] in ("flex", "template") and not text:
+        text = "" if unsent else (message.get("alt_text") or "")
+    return {
+        "seq": message["seq"],
+        "type": message["type"],
+        "text": text,
+        "sender_kind": message["sender_kind"],
+        "direction": message["direction"],
+        "is_unsent": unsent,
+    }
+
+
+# --- One conversation -----------------------------------------------------------------------
+
+
+def conversation_detail(operator: Any, conversation_id: int) -> dict[str, Any] | None:
+    """The conversation, what the operator may do with it, and its latest messages."""
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
+    )
+    if conversation is None:
+        return None
+    messages = actions.history(conversation_id, limit=protocol.HISTORY_PAGE + 1)
+    has_more = len(messages) > protocol.HISTORY_PAGE
+    messages = messages[-protocol.HISTORY_PAGE :]
+    return {
+        "conversation": conversation_payload(conversation),
+        "capabilities": capabilities(operator, conversation).as_dict(),
+        "messages": [message_payload(m) for m in messages],
+        "has_more": has_more,
+    }
+
+
+def customer_panel(conversation_id: int) -> dict[str, Any] | None:
+    """Profile, the contact's other conversations and this conversation's event timeline."""
+    conversation = Conversation.objects.select_related("contact").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    contact = conversation.contact
+    past = (
+        Conversation.objects.filter(contact=contact)
+        .exclude(pk=conversation.pk)
+        .select_related("assigned_operator")
+        .order_by("-created_at")[:PAST_CONVERSATIONS]
+    )
+    events = (
+        ConversationEvent.objects.filter(conversation=conversation)
+        .select_related("actor", "from_operator", "to_operator")
+        .order_by("created_at", "id")[:TIMELINE_EVENTS]
+    )
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "conversation_id": conversation.pk,
+        "contact": {
+            "id": contact.pk,
+            "line_user_id": contact.line_user_id,
+            "display_name": contact.display_name or contact.line_user_id,
+            "picture_url": contact.picture_url,
+            "status_message": contact.status_message,
+            "language": contact.language,
+            "is_following": contact.is_following,
+            "followed_at": iso(contact.followed_at),
+            "unfollowed_at": iso(contact.unfollowed_at),
+            "created_at": iso(contact.created_at),
+        },
+        "past_conversations": [
+            {
+                "id": c.pk,
+                "status": c.status,
+                "created_at": iso(c.created_at),
+                "closed_at": iso(c.closed_at),
+                "last_message_at": iso(c.last_message_at),
+                "close_reason": c.close_reason,
+                "assigned_operator": operator_payload(c.assigned_operator),
+                "message_count": c.last_seq,
+            }
+            for c in past
+        ],
+        "events": [
+            {
+                "id": e.pk,
+                "kind": e.kind,
+                "actor_kind": e.actor_kind,
+                "actor": operator_payload(e.actor),
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "from_operator": operator_payload(e.from_operator),
+                "to_operator": operator_payload(e.to_operator),
+                "note": e.note,
+                "created_at": iso(e.created_at),
+            }
+            for e in events
+        ],
+    }
+
+
+def canned_responses() -> list[dict[str, Any]]:
+    return [
+        {"id": c.pk, "shortcut": c.shortcut, "title": c.title, "text": c.text}
+        for c in CannedResponse.objects.filter(is_active=True).order_by("shortcut")
+    ]

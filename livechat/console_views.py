@@ -1,0 +1,167 @@
+"""The operator console (`/console/`): the page, and the JSON it reads besides the socket.
+
+Who may call: active staff users only. The page itself sends anonymous visitors to the login
+page; the JSON endpoints answer 401/403 instead (they are called by the page's scripts).
+Everything a view shows comes from livechat.console_queries, in a fixed number of queries.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from livechat import console_queries, protocol
+from livechat.payloads import operator_payload
+
+# A few common LINE stickers operators may send (sendable by any account: LINE's basic sets).
+STICKER_PACKAGES: list[dict[str, Any]] = [
+    {"package_id": "446", "sticker_ids": [str(i) for i in range(1988, 2028)]},
+    {"package_id": "11537", "sticker_ids": [str(i) for i in range(52002734, 52002774)]},
+]
+
+
+def _is_team_member(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A console page: anonymous → login page (with ?next=), signed in but not staff → 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not _is_team_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def console_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A console JSON endpoint: 401 when signed out, 403 when not staff."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return JsonResponse({"code": "unauthenticated", "message": "Sign in first."}, status=401)
+        if not _is_team_member(request.user):
+            return JsonResponse({"code": "forbidden", "message": "Staff only."}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _not_found(conversation_id: int) -> JsonResponse:
+    return JsonResponse(
+        {"code": "not_found", "message": f"Conversation {conversation_id} does not exist."}, status=404
+    )
+
+
+@require_GET
+@console_page
+def console(request: HttpRequest) -> HttpResponse:
+    """The three-pane console. `?c=<id>` opens that conversation straight away."""
+    operator = request.user
+    selected = None
+    selected_id = request.GET.get("c", "")
+    if selected_id.isdigit():
+        selected = console_queries.conversation_detail(operator, int(selected_id))
+    # The first rows of the operator's worklists; the socket's queue_update brings the whole queue.
+    queue, _ = console_queries.conversation_rows(operator, "queue")
+    mine, _ = console_queries.conversation_rows(operator, "mine")
+    data = {
+        "me": {**operator_payload(operator), "is_supervisor": operator.is_supervisor},
+        "counts": console_queries.tab_counts(operator),
+        "lists": {"queue": queue, "mine": mine},
+        "selected": selected,
+        "canned": console_queries.canned_responses(),
+        "stickers": STICKER_PACKAGES,
+        "time_zone": settings.TIME_ZONE,
+        "language": request.LANGUAGE_CODE,
+        "heartbeat_seconds": protocol.HEARTBEAT_SECONDS,
+        "history_page": protocol.HISTORY_PAGE,
+        "urls": {
+            "socket": "/ws/live-chat/",
+            "list": reverse("console:conversations"),
+            "counts": reverse("console:counts"),
+            "detail": reverse("console:conversation", args=[0]),
+            "panel": reverse("console:panel", args=[0]),
+            "messages": reverse("api:messages", args=[0]),
+            "send": reverse("api:send", args=[0]),
+            "send_image": reverse("api:send-image", args=[0]),
+            "claim": reverse("api:claim", args=[0]),
+            "close": reverse("api:close", args=[0]),
+            "transfer": reverse("api:transfer", args=[0]),
+            "retry": reverse("api:retry", args=[0]),
+            "queue": reverse("api:queue"),
+            "login": settings.LOGIN_URL,
+            "sound": static("console/sounds/notify.wav"),
+        },
+    }
+    return render(
+        request,
+        "console/console.html",
+        {
+            "console_data": data,
+            "selected": selected,
+            "can_send": bool(selected and selected["capabilities"]["can_send"]),
+        },
+    )
+
+
+@require_GET
+@console_json
+def conversations(request: HttpRequest) -> JsonResponse:
+    """One page of a tab: ?tab=queue|mine|open|closed&q=<search>&cursor=<next_cursor>."""
+    tab = request.GET.get("tab", "open")
+    if tab not in console_queries.TABS:
+        return JsonResponse(
+            {"code": "invalid", "message": f"tab must be one of {console_queries.TABS}"}, status=400
+        )
+    query = request.GET.get("q", "").strip()[:100]
+    try:
+        rows, next_cursor = console_queries.conversation_rows(
+            request.user,
+            tab,
+            query=query,
+            cursor=request.GET.get("cursor", ""),
+            limit=console_queries.WORKLIST_LIMIT if tab in ("queue", "mine") else console_queries.PAGE_SIZE,
+        )
+    except ValueError:
+        return JsonResponse({"code": "invalid", "message": "Bad cursor."}, status=400)
+    return JsonResponse({"tab": tab, "query": query, "rows": rows, "next_cursor": next_cursor})
+
+
+@require_GET
+@console_json
+def counts(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(console_queries.tab_counts(request.user))
+
+
+@require_GET
+@console_json
+def conversation(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """The conversation, the caller's capabilities on it and its latest messages."""
+    detail = console_queries.conversation_detail(request.user, conversation_id)
+    if detail is None:
+        return _not_found(conversation_id)
+    return JsonResponse(detail)
+
+
+@require_GET
+@console_json
+def panel(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    """The customer panel: profile, past conversations, this conversation's events."""
+    data = console_queries.customer_panel(conversation_id)
+    if data is None:
+        return _not_found(conversation_id)
+    return JsonResponse(data)
