@@ -1,0 +1,617 @@
+"""The operator console's pages and endpoints, through Django's test client.
+
+Who gets in, what the first page carries and in how many queries (pinned at two data sizes),
+what an operator may do in a conversation they do not hold, retrying a failed send, and sending
+an uploaded image (stored at a public, unguessable URL that LINE fetches).
+"""
+
+import json
+import re
+import struct
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from livechat.conversations import append_message
+from livechat.models import (
+    CannedResponse,
+    Contact,
+    Conversation,
+    ConversationEvent,
+    Message,
+    ReadMarker,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CONSOLE_DATA = re.compile(r'<script id="console-data" type="application/json">(.*?)</script>', re.S)
+# Session + user, queue rows, Mine rows, tab counts, canned responses.
+CONSOLE_QUERIES = 6
+# … plus the open conversation and its latest messages.
+CONSOLE_WITH_CHAT_QUERIES = 8
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x06\xc7\x55" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def team(django_user_model: Any) -> dict[str, Any]:
+    def member(username: str, name: str, role: str = "operator", **extra: Any) -> Any:
+        return django_user_model.objects.create_user(
+            username=username, password=f"pw-{username}", display_name=name, role=role, is_staff=True, **extra
+        )
+
+    return {
+        "somchai": member("somchai", "Somchai"),
+        "nok": member("nok", "Nok"),
+        "malee": member("malee", "Malee", role="supervisor"),
+    }
+
+
+@pytest.fixture
+def somchai(team: dict[str, Any]) -> Client:
+    client = Client()
+    client.force_login(team["somchai"])
+    return client
+
+
+def open_conversation(
+    name: str,
+    status: str = Conversation.Status.WAITING,
+    *,
+    operator: Any = None,
+    texts: tuple[str, ...] = ("สวัสดีค่ะ",),
+    following: bool = True,
+) -> Conversation:
+    contact = Contact.objects.create(
+        line_user_id="U" + uuid.uuid4().hex, display_name=name, is_following=following
+    )
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        contact=contact,
+        status=status,
+        assigned_operator=operator,
+        handoff_requested_at=now if status != Conversation.Status.BOT else None,
+        claimed_at=now if operator else None,
+        closed_at=now if status == Conversation.Status.CLOSED else None,
+    )
+    with transaction.atomic():
+        for text in texts:
+            append_message(
+                conversation,
+                direction=Message.Direction.IN,
+                sender_kind=Message.SenderKind.CUSTOMER,
+                type=Message.Type.TEXT,
+                text=text,
+                status=Message.Status.RECEIVED,
+            )
+    conversation.refresh_from_db()
+    return conversation
+
+
+def outbound(conversation: Conversation, operator: Any, text: str, status: str) -> Message:
+    with transaction.atomic():
+        return append_message(
+            conversation,
+            direction=Message.Direction.OUT,
+            sender_kind=Message.SenderKind.OPERATOR,
+            operator=operator,
+            type=Message.Type.TEXT,
+            text=text,
+            payload={"type": "text", "text": text},
+            status=status,
+            error="429: rate limited" if status == Message.Status.FAILED else "",
+        )
+
+
+def console_data(response: Any) -> dict[str, Any]:
+    match = CONSOLE_DATA.search(response.content.decode())
+    assert match, "the page carries its data as a json_script"
+    return json.loads(match.group(1))
+
+
+def composer_tag(response: Any) -> str:
+    match = re.search(r'<form class="composer" data-testid="composer"[^>]*>', response.content.decode())
+    assert match
+    return match.group(0)
+
+
+def seed(size: int, operators: list[Any]) -> None:
+    """`size` conversations in every status, each with a few messages."""
+    statuses = [
+        Conversation.Status.WAITING,
+        Conversation.Status.ACTIVE,
+        Conversation.Status.BOT,
+        Conversation.Status.CLOSED,
+    ]
+    for i in range(size):
+        status = statuses[i % len(statuses)]
+        operator = (
+            operators[(i // len(statuses)) % len(operators)] if status in ("active", "closed") else None
+        )
+        conversation = open_conversation(
+            f"ลูกค้า {i}", status, operator=operator, texts=("สวัสดีค่ะ", f"ขอถามเรื่อง #{i}", "agent")
+        )
+        if i % 3 == 0:
+            ReadMarker.objects.create(operator=operators[0], conversation=conversation, last_read_seq=1)
+        ConversationEvent.objects.create(
+            conversation=conversation, kind="handoff", actor_kind="customer", to_status="waiting"
+        )
+
+
+# --- Who gets in ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_sends_anonymous_visitors_to_the_login_page(client: Client) -> None:
+    response = client.get("/console/?c=5")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/console/%3Fc%3D5"
+    login = client.get(response["Location"])
+    assert login.status_code == 200
+    assert b'data-testid="login-page"' in login.content
+
+
+@pytest.mark.django_db
+def test_it_refuses_signed_in_users_who_are_not_staff(client: Client, django_user_model: Any) -> None:
+    user = django_user_model.objects.create_user(username="guest", password="pw-guest-1")
+    client.force_login(user)
+    assert client.get("/console/").status_code == 403
+    assert client.get("/console/api/conversations?tab=open").status_code == 403
+
+
+@pytest.mark.django_db
+def test_console_json_needs_a_signed_in_staff_member(client: Client) -> None:
+    for url in (
+        "/console/api/conversations?tab=queue",
+        "/console/api/counts",
+        "/console/api/conversations/1",
+    ):
+        response = client.get(url)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthenticated"
+
+
+@pytest.mark.django_db
+def test_logging_in_leads_to_the_console(client: Client, team: dict[str, Any]) -> None:
+    response = client.post(
+        "/accounts/login/", {"username": "somchai", "password": "pw-somchai", "next": "/console/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/console/"
+
+
+# --- The first page -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_console_shows_the_operators_worklists(somchai: Client, team: dict[str, Any]) -> None:
+    waiting = open_conversation("คุณแพรวา", texts=("สวัสดีค่ะ", "คุยกับเจ้าหน้าที่"))
+    mine = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"], texts=("hi",))
+    open_conversation("Somsri", Conversation.Status.ACTIVE, operator=team["nok"])
+    open_conversation("น้องมิว", Conversation.Status.BOT)
+    open_conversation("Old", Conversation.Status.CLOSED)
+    CannedResponse.objects.create(shortcut="hello", title="ทักทาย", text="สวัสดีค่ะ ยินดีให้บริการค่ะ")
+
+    response = somchai.get("/console/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    data = console_data(response)
+    assert data["me"]["id"] == team["somchai"].pk
+    assert data["counts"] == {"queue": 1, "mine": 1, "open": 4, "closed": 1}
+    [queued] = data["lists"]["queue"]
+    assert queued["id"] == waiting.pk
+    assert queued["queue_position"] == 1
+    assert queued["unread"] == 2
+    assert queued["last_message"]["text"] == "คุยกับเจ้าหน้าที่"
+    assert [row["id"] for row in data["lists"]["mine"]] == [mine.pk]
+    assert data["canned"] == [
+        {
+            "id": CannedResponse.objects.get().pk,
+            "shortcut": "hello",
+            "title": "ทักทาย",
+            "text": "สวัสดีค่ะ ยินดีให้บริการค่ะ",
+        }
+    ]
+    assert data["selected"] is None
+    html = response.content.decode()
+    for testid in (
+        "tab-queue",
+        "tab-mine",
+        "tab-open",
+        "tab-closed",
+        "conversation-list",
+        "connection-badge",
+    ):
+        assert f'data-testid="{testid}"' in html
+    assert 'src="/jsi18n/"' in html
+    # Scripts are same-origin files only (the CSP allows no inline script without a nonce).
+    assert re.findall(r"<script(?![^>]*(?:src=|application/json))[^>]*>", html) == []
+    assert "Content-Security-Policy" in response.headers
+
+
+@pytest.mark.django_db
+def test_the_console_is_in_thai_unless_english_is_chosen(somchai: Client) -> None:
+    thai = somchai.get("/console/").content.decode()
+    assert '<html lang="th">' in thai
+    assert "คิว" in thai
+
+    somchai.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
+    english = somchai.get("/console/").content.decode()
+    assert '<html lang="en">' in english
+    assert "Queue" in english
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [4, 40])
+def test_the_first_page_takes_the_same_queries_whatever_the_data(
+    size: int, somchai: Client, team: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    seed(size, [team["somchai"], team["nok"]])
+    chat = Conversation.objects.filter(status="active", assigned_operator=team["somchai"]).first()
+
+    with django_assert_num_queries(CONSOLE_QUERIES):
+        assert somchai.get("/console/").status_code == 200
+    with django_assert_num_queries(CONSOLE_WITH_CHAT_QUERIES):
+        response = somchai.get(f"/console/?c={chat.pk}")
+
+    data = console_data(response)
+    assert data["selected"]["conversation"]["id"] == chat.pk
+    assert [m["seq"] for m in data["selected"]["messages"]] == [1, 2, 3]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [4, 40])
+def test_list_pages_take_the_same_queries_whatever_the_data(
+    size: int, somchai: Client, team: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    seed(size, [team["somchai"], team["nok"]])
+    for tab in ("queue", "mine", "open", "closed"):
+        with django_assert_num_queries(3):  # session + user + the page
+            assert somchai.get(f"/console/api/conversations?tab={tab}").status_code == 200
+    conversation = Conversation.objects.first()
+    with django_assert_num_queries(5):  # session + user + conversation, past conversations, events
+        assert somchai.get(f"/console/api/conversations/{conversation.pk}/panel").status_code == 200
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_tab_pages_through_conversations_newest_activity_first(somchai: Client) -> None:
+    created = [open_conversation(f"c{i}", Conversation.Status.BOT) for i in range(55)]
+    first = somchai.get("/console/api/conversations?tab=open").json()
+    assert len(first["rows"]) == 50
+    assert first["rows"][0]["id"] == created[-1].pk
+    second = somchai.get("/console/api/conversations", {"tab": "open", "cursor": first["next_cursor"]}).json()
+    assert [row["id"] for row in second["rows"]] == [c.pk for c in reversed(created[:5])]
+    assert second["next_cursor"] == ""
+
+
+@pytest.mark.django_db
+def test_search_finds_conversations_by_name_or_message_text(somchai: Client) -> None:
+    by_name = open_conversation("สมหญิง ใจดี", texts=("hello",))
+    by_text = open_conversation("Krit", texts=("เลขพัสดุ TH123456",))
+    open_conversation("Other", texts=("nothing here",))
+
+    def found(q: str) -> list[int]:
+        return [
+            r["id"]
+            for r in somchai.get("/console/api/conversations", {"tab": "queue", "q": q}).json()["rows"]
+        ]
+
+    assert found("สมหญิง") == [by_name.pk]
+    assert found("th123") == [by_text.pk]
+    assert found("no such thing") == []
+
+
+@pytest.mark.django_db
+def test_unread_counts_what_the_customer_wrote_after_the_operators_read_marker(
+    somchai: Client, team: dict[str, Any]
+) -> None:
+    conversation = open_conversation(
+        "Krit", Conversation.Status.ACTIVE, operator=team["somchai"], texts=("1", "2", "3", "4")
+    )
+    outbound(conversation, team["somchai"], "reply", Message.Status.SENT)
+    ReadMarker.objects.create(operator=team["somchai"], conversation=conversation, last_read_seq=2)
+    [row] = somchai.get("/console/api/conversations?tab=mine").json()["rows"]
+    assert row["unread"] == 2  # seq 3 and 4; the operator's own reply is not "unread"
+    assert row["last_message"]["sender_kind"] == "operator"
+
+
+# --- What an operator may do --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_there_is_no_send_box_in_a_conversation_the_operator_does_not_hold(
+    somchai: Client, team: dict[str, Any]
+) -> None:
+    theirs = open_conversation("Somsri", Conversation.Status.ACTIVE, operator=team["nok"])
+    response = somchai.get(f"/console/?c={theirs.pk}")
+    assert " hidden" in composer_tag(response)
+    assert console_data(response)["selected"]["capabilities"] == {
+        "can_send": False,
+        "can_claim": False,
+        "can_close": False,
+        "can_transfer": False,
+    }
+    # And the server refuses the send itself.
+    refused = somchai.post(
+        f"/api/v1/conversations/{theirs.pk}/send",
+        {"text": "hi", "client_id": "c1"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_holder_and_supervisors_get_the_send_box(team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    for who in ("somchai", "malee"):
+        client = Client()
+        client.force_login(team[who])
+        response = client.get(f"/console/?c={conversation.pk}")
+        assert " hidden" not in composer_tag(response), who
+        assert console_data(response)["selected"]["capabilities"]["can_send"] is True
+
+
+@pytest.mark.django_db
+def test_a_waiting_conversation_offers_claim_not_the_send_box(somchai: Client) -> None:
+    waiting = open_conversation("คุณแพรวา")
+    data = console_data(somchai.get(f"/console/?c={waiting.pk}"))
+    assert data["selected"]["capabilities"] == {
+        "can_send": False,
+        "can_claim": True,
+        "can_close": True,
+        "can_transfer": False,
+    }
+
+
+@pytest.mark.django_db
+def test_an_unfollowed_customer_gets_a_banner_and_no_send_box(somchai: Client, team: dict[str, Any]) -> None:
+    conversation = open_conversation(
+        "Gone", Conversation.Status.ACTIVE, operator=team["somchai"], following=False
+    )
+    response = somchai.get(f"/console/?c={conversation.pk}")
+    html = response.content.decode()
+    assert re.search(r'data-testid="unfollowed-banner"\s*>', html), "the banner is shown"
+    assert " hidden" in composer_tag(response)
+    panel = somchai.get(f"/console/api/conversations/{conversation.pk}/panel").json()
+    assert panel["contact"]["is_following"] is False
+
+
+@pytest.mark.django_db
+def test_the_customer_panel_lists_past_conversations_and_the_timeline(
+    somchai: Client, team: dict[str, Any]
+) -> None:
+    old = open_conversation("Krit", Conversation.Status.CLOSED)
+    current = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    Conversation.objects.filter(pk=current.pk).update(contact=old.contact)
+    ConversationEvent.objects.create(
+        conversation=current,
+        kind="transferred",
+        actor_kind="operator",
+        actor=team["nok"],
+        from_operator=team["nok"],
+        to_operator=team["somchai"],
+        from_status="active",
+        to_status="active",
+        note="ลูกค้าถามเรื่องคืนเงิน",
+    )
+    panel = somchai.get(f"/console/api/conversations/{current.pk}/panel").json()
+    assert [c["id"] for c in panel["past_conversations"]] == [old.pk]
+    [event] = panel["events"]
+    assert event["kind"] == "transferred"
+    assert event["actor"]["name"] == "Nok"
+    assert event["to_operator"]["name"] == "Somchai"
+    assert event["note"] == "ลูกค้าถามเรื่องคืนเงิน"
+
+
+# --- Retry ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_holder_retries_a_failed_message(somchai: Client, team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    failed = outbound(conversation, team["somchai"], "ขอโทษค่ะ", Message.Status.FAILED)
+
+    response = somchai.post(f"/api/v1/messages/{failed.pk}/retry")
+
+    assert response.status_code == 200
+    assert response.json()["message"]["status"] == "pending"
+    failed.refresh_from_db()
+    assert (failed.status, failed.error, failed.attempts) == ("pending", "", 0)
+
+
+@pytest.mark.django_db
+def test_retry_is_for_the_holder_or_a_supervisor(team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    failed = outbound(conversation, team["somchai"], "ขอโทษค่ะ", Message.Status.FAILED)
+    nok = Client()
+    nok.force_login(team["nok"])
+    refused = nok.post(f"/api/v1/messages/{failed.pk}/retry")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+
+    malee = Client()
+    malee.force_login(team["malee"])
+    assert malee.post(f"/api/v1/messages/{failed.pk}/retry").status_code == 200
+
+
+@pytest.mark.django_db
+def test_only_a_failed_outbound_message_can_be_retried(somchai: Client, team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    sent = outbound(conversation, team["somchai"], "ok", Message.Status.SENT)
+    inbound = conversation.messages.get(seq=1)
+    for message in (sent, inbound):
+        response = somchai.post(f"/api/v1/messages/{message.pk}/retry")
+        assert response.status_code == 409
+        assert response.json()["code"] == "invalid_state"
+    assert somchai.post("/api/v1/messages/999999/retry").status_code == 404
+    assert Client().post(f"/api/v1/messages/{sent.pk}/retry").status_code in (401, 403)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retried_message_reaches_line_once(line: Any, settle: Any, team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    failed = outbound(conversation, team["somchai"], "ส่งอีกครั้งค่ะ", Message.Status.FAILED)
+    client = Client()
+    client.force_login(team["somchai"])
+
+    assert client.post(f"/api/v1/messages/{failed.pk}/retry").status_code == 200
+    settle()
+
+    failed.refresh_from_db()
+    assert failed.status == "sent"
+    assert line.sent_texts(conversation.contact.line_user_id) == ["ส่งอีกครั้งค่ะ"]
+
+
+# --- Image upload ---------------------------------------------------------------------------------
+
+
+def upload(client: Client, conversation: Conversation, content: bytes, client_id: str = "img-1") -> Any:
+    return client.post(
+        f"/api/v1/conversations/{conversation.pk}/send-image",
+        {"image": SimpleUploadedFile("photo.png", content, content_type="image/png"), "client_id": client_id},
+    )
+
+
+@pytest.mark.django_db
+def test_an_uploaded_image_is_sent_from_a_public_unguessable_url(
+    somchai: Client, team: dict[str, Any], settings: Any
+) -> None:
+    settings.LINE_SIMULATOR = False  # what LINE itself needs: https
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    content = png_bytes()
+
+    response = upload(somchai, conversation, content)
+
+    assert response.status_code == 201
+    message = Message.objects.get(pk=response.json()["message"]["id"])
+    assert (message.type, message.status, message.sender_kind) == ("image", "pending", "operator")
+    original = message.payload["originalContentUrl"]
+    assert re.fullmatch(r"https://testserver/media/outbound/[A-Za-z0-9_-]{32}/original\.png", original)
+    assert message.payload["previewImageUrl"] == original  # small enough to be its own preview
+    # Anyone holding the URL (LINE) may fetch it, without a login.
+    fetched = Client().get(original.removeprefix("https://testserver"))
+    assert fetched.status_code == 200
+    assert fetched["Content-Type"] == "image/png"
+    assert b"".join(fetched.streaming_content) == content
+    # The console shows it from the staff-only media view.
+    assert response.json()["message"]["media_url"] == f"/media/messages/{message.pk}/"
+
+
+@pytest.mark.django_db
+def test_the_public_base_url_setting_decides_the_image_url(
+    somchai: Client, team: dict[str, Any], settings: Any
+) -> None:
+    settings.PUBLIC_BASE_URL = "https://chat.example.com/"
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    message = upload(somchai, conversation, png_bytes()).json()["message"]
+    assert message["payload"]["originalContentUrl"].startswith("https://chat.example.com/media/outbound/")
+
+
+@pytest.mark.django_db
+def test_an_upload_is_refused_unless_it_is_a_png_or_jpeg(somchai: Client, team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    response = upload(somchai, conversation, b"<svg onload=alert(1)>")
+    assert response.status_code == 400
+    assert not conversation.messages.filter(direction="out").exists()
+
+
+@pytest.mark.django_db
+def test_an_operator_cannot_upload_into_a_conversation_they_do_not_hold(
+    somchai: Client, team: dict[str, Any], settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    conversation = open_conversation("Somsri", Conversation.Status.ACTIVE, operator=team["nok"])
+    response = upload(somchai, conversation, png_bytes())
+    assert response.status_code == 403
+    assert not conversation.messages.filter(direction="out").exists()
+    assert not list((tmp_path / "outbound").glob("*/*")), "nothing is left in storage"
+
+
+@pytest.mark.django_db
+def test_the_same_upload_sent_twice_is_one_message(somchai: Client, team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    first = upload(somchai, conversation, png_bytes(), client_id="same")
+    again = upload(somchai, conversation, png_bytes(), client_id="same")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["message"]["id"] == again.json()["message"]["id"]
+    assert conversation.messages.filter(type="image").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uploaded_image_reaches_line(line: Any, settle: Any, team: dict[str, Any]) -> None:
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
+    client = Client()
+    client.force_login(team["somchai"])
+    assert upload(client, conversation, png_bytes()).status_code == 201
+    settle()
+    [push] = [c for c in line.calls(user_id=conversation.contact.line_user_id) if c["endpoint"] == "push"]
+    [image] = push["body"]["messages"]
+    assert image["type"] == "image"
+    assert "/media/outbound/" in image["originalContentUrl"]
+    assert Message.objects.get(type="image").status == "sent"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/media/outbound/short/original.png", f"/media/outbound/{'a' * 32}/original.png", "/media/outbound/x/y"],
+)
+def test_unknown_outbound_media_is_not_found(client: Client, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+# --- Translations ---------------------------------------------------------------------------------
+
+
+def untranslated(po_file: Path, source: str) -> list[str]:
+    """msgids referenced from files whose path contains `source` that have no Thai msgstr."""
+    missing = []
+    for entry in po_file.read_text().split("\n\n"):
+        if source not in entry or "msgid" not in entry:
+            continue
+        msgstr = re.search(r'^msgstr(?:\[0\])? (".*"(?:\n".*")*)', entry, re.M)
+        text = "".join(re.findall(r'"(.*)"', msgstr.group(1))) if msgstr else ""
+        if not text or "#, fuzzy" in entry:
+            missing.append(re.search(r'^msgid (".*")', entry, re.M).group(1))
+    return missing
+
+
+def test_every_console_string_has_a_thai_translation() -> None:
+    locale = ROOT / "locale" / "th" / "LC_MESSAGES"
+    assert (locale / "django.mo").exists() and (locale / "djangojs.mo").exists(), (
+        "compiled catalogs are committed"
+    )
+    assert untranslated(locale / "django.po", "templates/console/") == []
+    assert untranslated(locale / "django.po", "templates/registration/") == []
+    assert untranslated(locale / "djangojs.po", "static/console/") == []
+
+
+@pytest.mark.django_db
+def test_the_javascript_catalog_speaks_thai(client: Client) -> None:
+    response = client.get("/jsi18n/", headers={"Accept-Language": "th"})
+    assert response.status_code == 200
+    assert f'"Reconnecting": {json.dumps("กำลังเชื่อมต่อใหม่")}' in response.content.decode()
