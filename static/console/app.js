@@ -108,9 +108,16 @@ async function poll() {
   }
 }
 
-// --- Sending: optimistic, queued until acknowledged, at most once per connection ---------------------
+// --- Sending: optimistic, queued until acknowledged, in order, at most once per connection ------------
+//
+// Everything the operator sends goes into the outbox first and leaves it only when the server has
+// acknowledged it. One flush at a time walks the outbox in order: over the socket (frames are
+// handled in order, so seq follows the order typed), or — while the socket cannot connect —
+// over REST one request after another.
 
 const inFlight = new Map(); // client_id → connection generation it went out on, or "rest"
+let flushing = null;
+let flushAgain = false;
 
 function sendPayload(item) {
   const payload = { conversation_id: item.conversation_id, client_id: item.client_id };
@@ -124,34 +131,50 @@ function send(body) {
   if (!chat.id) return;
   const item = { client_id: newClientId(), conversation_id: chat.id, created_at: new Date().toISOString(), ...body };
   outbox.add(item);
-  deliver(item);
+  flushOutbox();
 }
 
-function deliver(item) {
-  if (connection.live) {
-    if (inFlight.get(item.client_id) === connection.generation) return;
-    if (connection.send("send_message", sendPayload(item), item.client_id)) {
-      inFlight.set(item.client_id, connection.generation);
-      return;
-    }
+function flushOutbox() {
+  if (flushing) {
+    flushAgain = true;
+    return;
   }
-  if (connection.state === "offline" && inFlight.get(item.client_id) !== "rest") restDeliver(item);
+  flushing = (async () => {
+    do {
+      flushAgain = false;
+      for (const item of outbox.all()) {
+        if (connection.live) {
+          if (inFlight.get(item.client_id) === connection.generation) continue;
+          if (!connection.send("send_message", sendPayload(item), item.client_id)) break;
+          inFlight.set(item.client_id, connection.generation);
+        } else if (connection.state === "offline") {
+          if (!(await restDeliver(item))) break; // unreachable: the rest waits, in order
+        } else {
+          break; // reconnecting: the "live" event flushes
+        }
+      }
+    } while (flushAgain);
+  })().finally(() => {
+    flushing = null;
+  });
 }
 
+/** One message over REST; true when the server answered (accepted or refused it for good). */
 async function restDeliver(item) {
   inFlight.set(item.client_id, "rest");
   try {
     const answer = await postJSON(withId(urls.send, item.conversation_id), sendPayload(item));
     acknowledge(item.client_id, answer.message);
+    return true;
   } catch (error) {
-    if (error instanceof ApiError && error.isRefusal) reject(item, error);
+    if (error instanceof ApiError && error.isRefusal) {
+      reject(item, error);
+      return true;
+    }
+    return false;
   } finally {
     if (inFlight.get(item.client_id) === "rest") inFlight.delete(item.client_id);
   }
-}
-
-function flushOutbox() {
-  for (const item of outbox.all()) deliver(item);
 }
 
 function acknowledge(clientId, message = null) {
@@ -347,7 +370,7 @@ function onError(payload) {
   if (item) {
     inFlight.delete(item.client_id);
     if (FATAL_SEND_ERRORS.has(payload.code)) reject(item, payload);
-    else setTimeout(() => deliver(item), payload.code === "rate_limited" ? 1500 : 3000);
+    else setTimeout(flushOutbox, payload.code === "rate_limited" ? 1500 : 3000);
     return;
   }
   if (payload.code === "unauthenticated") return;
