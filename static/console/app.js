@@ -275,6 +275,8 @@ async function openConversation(id, { detail = null } = {}) {
   else if (list.rows.get(id)) chat.show(list.rows.get(id));
   panel.load(id);
   history.replaceState(null, "", withQuery(location.pathname, { c: id }));
+  // Switching the language comes back to this conversation.
+  document.querySelector('[data-testid="language-form"] input[name="next"]').value = location.pathname + location.search;
   if (connection.send("join_room", { conversation_id: id })) return;
   if (detail) return;
   try {

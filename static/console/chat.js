@@ -281,7 +281,9 @@ export class ChatView extends EventTarget {
     let text = "";
     if (this.loadingOlder) text = gettext("Loading earlier messages…");
     else if (oldest === 1) text = gettext("Beginning of the conversation");
-    else if (oldest === null && this.conversation) text = gettext("No messages yet.");
+    else if (oldest === null && this.conversation) {
+      text = this.conversation.last_seq > 0 ? gettext("Loading messages…") : gettext("No messages yet.");
+    }
     this.el.edge.textContent = text;
   }
 

@@ -563,7 +563,9 @@ def test_story_5_both_languages_login_required_and_no_sending_without_holding(
     a.get_by_test_id("language-en").click()
     expect(a.locator("html")).to_have_attribute("lang", "en")
     expect(a.get_by_test_id("connection-badge")).to_have_text("Live")
-    row(a, "Malee").click()
+    expect(a).to_have_url(re.compile(r"/console/\?c=\d+$"))  # back in the same conversation
+    expect(messages(a, sender="operator", text="รับเรื่องแล้วค่ะ")).to_have_count(1)
+    expect(a.get_by_test_id("event-timeline")).to_contain_text("Claimed by You")
     expect(a.get_by_test_id("tab-queue")).to_contain_text("Queue")
     expect(a.get_by_test_id("send-button")).to_have_text("Send")
     expect(a.get_by_test_id("chat-assignee")).to_have_text("Handled by you")
