@@ -51,6 +51,7 @@ const list = new ConversationList({ me, urls, counts: data.counts, lists: data.l
 const chat = new ChatView({ me, urls, outbox, canned: data.canned, stickers: data.stickers, historyPage: data.history_page });
 const panel = new CustomerPanel({ me, urls });
 let ownStatus = "online";
+let gapAsked = ""; // the last resync asked for ("conversation:seq"), so a hole is asked about once
 
 function showError(title, error) {
   attention.toast(title, error && error.message ? error.message : "", { error: true });
@@ -297,9 +298,27 @@ function onConversation(conversation, messages = []) {
     for (const message of messages) {
       if (message.client_id && outbox.has(message.client_id)) acknowledge(message.client_id);
     }
+    fillGap();
   }
   if (result && result.inbound.length) alertForMessages(result.row, result.inbound);
   if (conversation && conversation.id === chat.id && result && result.statusChanged) panel.refreshSoon(conversation.id);
+}
+
+/** A message arrived past a hole in the history (a frame was lost): fetch what is missing. */
+function fillGap() {
+  const synced = chat.syncedSeq;
+  if (!chat.id || synced === null || chat.newestSeq <= synced || !connection.live) return;
+  const key = `${chat.id}:${synced}`;
+  if (key === gapAsked) return;
+  gapAsked = key;
+  connection.send("sync", { conversation_id: chat.id, after_seq: synced });
+}
+
+/** The customer's name, or what they wrote while LINE's profile is still on its way. */
+function customerLabel(row) {
+  const contact = row.contact || {};
+  if (contact.display_name && contact.display_name !== contact.line_user_id) return contact.display_name;
+  return previewText(row.last_message, me) || contact.display_name || "";
 }
 
 function alertForMessages(row, inbound) {
@@ -307,7 +326,7 @@ function alertForMessages(row, inbound) {
   if (!mine) return;
   const last = inbound[inbound.length - 1];
   attention.alert({
-    title: interpolate(gettext("New message from %(name)s"), { name: row.contact.display_name }),
+    title: interpolate(gettext("New message from %(name)s"), { name: customerLabel(row) }),
     body: previewText(last, me),
     tag: `conversation-${row.id}`,
     onClick: () => openConversation(row.id),
@@ -319,7 +338,7 @@ function onQueue(waiting) {
   for (const row of list.applyQueue(waiting)) {
     attention.alert({
       title: gettext("New customer waiting"),
-      body: row.contact.display_name,
+      body: customerLabel(row),
       tag: `queue-${row.id}`,
       onClick: () => openConversation(row.id),
     });
@@ -412,7 +431,10 @@ connection.addEventListener("live", (event) => {
   if (chat.id) {
     connection.send("join_room", { conversation_id: chat.id });
     const after = chat.syncedSeq;
-    if (after !== null) connection.send("sync", { conversation_id: chat.id, after_seq: after });
+    if (after !== null) {
+      gapAsked = `${chat.id}:${after}`;
+      connection.send("sync", { conversation_id: chat.id, after_seq: after });
+    }
   }
   flushOutbox();
   if (event.detail.reconnect) {

@@ -478,7 +478,7 @@ export class ChatView extends EventTarget {
       const button = h("button", {
         type: "button", "data-testid": "sticker", "data-package-id": pack.package_id, "data-sticker-id": stickerId,
         title: interpolate(gettext("Sticker %(id)s"), { id: stickerId }),
-      }, stickerImage(stickerId, { size: 60, alt: interpolate(gettext("Sticker %(id)s"), { id: stickerId }) }));
+      }, stickerImage(stickerId, { size: 60, alt: stickerId }));
       button.addEventListener("click", () => {
         this.el.stickerPicker.hidden = true;
         this.stickToBottom = true;
