@@ -8,7 +8,7 @@ Fixtures, for any browser test:
   `.env` (the server's environment), `.log` (its output) and `.manage(*args)` to run a
   management command against the same database. Extra or different environment variables:
   override the session fixture `live_daphne_env` (a dict; `None` removes a variable).
-- `browser` (session): chromium. `page` (per test): a page in a fresh context (its own cookies
+- `browser` (package): chromium. `page` (per test): a page in a fresh context (its own cookies
   and storage); `new_page()` opens one more such page (a second operator, another customer).
   `page_errors` collects what those pages logged as errors and their uncaught exceptions.
   `artifacts` is the test-artifacts/ folder for screenshots.
@@ -143,7 +143,9 @@ def live_daphne(
             server.process.wait()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, which would break every async test that runs after the browser tests.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
