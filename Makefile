@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 export DEBUG ?= 1
 
 .PHONY: run test install lint bench-webhook clean
@@ -39,8 +40,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Starts its own daphne on a free port against a fresh livechat_bench database (DATABASE_URL /
+# REDIS_URL override it); `make bench-webhook BENCH_ARGS="--help"` for the options.
 bench-webhook: install
-	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/webhook.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache test-artifacts
