@@ -574,3 +574,77 @@ def test_story_5_both_languages_login_required_and_no_sending_without_holding(
     assert left_in_thai == [], left_in_thai
     a.screenshot(path=artifacts / "console-story-5-english.png")
     no_page_errors(people)
+
+
+def png_file(folder: Path) -> Path:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    width, height = 320, 200
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path = folder / "photo.png"
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_the_composer_sends_canned_replies_stickers_images_and_retries_what_line_refused(
+    cluster: Cluster, browser: Any, people: list[Person], artifacts: Path, tmp_path: Path
+) -> None:
+    cluster.manage(
+        "shell",
+        "-c",
+        "from livechat.models import CannedResponse\n"
+        "CannedResponse.objects.get_or_create(shortcut='thanks', defaults={'title': 'ขอบคุณ',"
+        " 'text': 'ขอบคุณที่ติดต่อเรานะคะ 🙏'})\n",
+    )
+    a = operator(browser, people, cluster, "somchai")
+    phone, _ = customer(browser, people, cluster.url, "Ploy")
+    say(phone, "agent")
+    claim(a, "Ploy")
+
+    # "/" opens the canned responses; the chosen one lands in the composer, Enter sends it.
+    box = a.get_by_test_id("composer-input")
+    box.press_sequentially("/tha")
+    expect(a.get_by_test_id("canned-item")).to_have_count(1)
+    box.press("Enter")
+    expect(box).to_have_value("ขอบคุณที่ติดต่อเรานะคะ 🙏")
+    box.press("Enter")
+    expect(oa_bubbles(phone, "ขอบคุณที่ติดต่อเรานะคะ")).to_have_count(1, timeout=20_000)
+
+    a.get_by_test_id("sticker-button").click()
+    a.locator("[data-testid=sticker][data-package-id='446'][data-sticker-id='1989']").click()
+    sticker = a.locator("[data-testid=message][data-sender=operator][data-type=sticker]")
+    expect(sticker).to_have_attribute("data-status", "sent")
+    expect(phone.locator("[data-testid=bubble][data-from=oa][data-type=sticker]")).to_have_count(1)
+
+    a.get_by_test_id("image-input").set_input_files(png_file(tmp_path))
+    image = a.locator("[data-testid=message][data-sender=operator][data-type=image]")
+    expect(image).to_have_attribute("data-status", "sent", timeout=20_000)
+    expect(image.get_by_test_id("message-image")).to_have_js_property("naturalWidth", 320)
+    shown = phone.locator("[data-testid=bubble][data-from=oa][data-type=image] img")
+    expect(shown).to_have_js_property("naturalWidth", 320)  # LINE (here: the phone) fetched the public URL
+
+    # LINE refuses the next push (no fresh reply token is left: it goes by push): Retry sends it again.
+    httpx.post(f"{cluster.url}/simulator/control/fail", json={"status": 400, "count": 1, "endpoint": "push"}).raise_for_status()
+    reply(a, "ข้อความนี้ต้องส่งซ้ำ")
+    failed = messages(a, sender="operator", text="ข้อความนี้ต้องส่งซ้ำ")
+    expect(failed).to_have_attribute("data-status", "failed", timeout=20_000)
+    a.screenshot(path=artifacts / "console-composer-failed.png")
+    failed.get_by_test_id("retry-button").click()
+    expect(failed).to_have_attribute("data-status", "sent", timeout=20_000)
+    expect(oa_bubbles(phone, "ข้อความนี้ต้องส่งซ้ำ")).to_have_count(1, timeout=20_000)
+    a.screenshot(path=artifacts / "console-composer.png")
+    phone.screenshot(path=artifacts / "console-composer-phone.png")
+    no_page_errors(people)
