@@ -84,10 +84,9 @@ export class Connection extends EventTarget {
       return;
     }
     this.ws = ws;
-    let opened = false;
-    ws.addEventListener("open", () => {
-      opened = true;
-    });
+    // A socket that closes before the server said auth_success counts as a failed attempt,
+    // whether the connection was refused or opened and dropped (a proxy, a blocked upgrade).
+    let authenticated = false;
     ws.addEventListener("message", (event) => {
       if (this.ws !== ws) return;
       let frame;
@@ -97,6 +96,7 @@ export class Connection extends EventTarget {
         return;
       }
       if (frame.type === "auth_success") {
+        authenticated = true;
         this.attempt = 0;
         this.failures = 0;
         this.generation += 1;
@@ -119,7 +119,7 @@ export class Connection extends EventTarget {
         this.dispatchEvent(new CustomEvent("unauthenticated"));
         return;
       }
-      if (!opened) this.failures += 1;
+      if (!authenticated) this.failures += 1;
       this.scheduleReconnect(event.code === CLOSE_RESYNC);
     });
   }

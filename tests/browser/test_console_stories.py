@@ -637,7 +637,9 @@ def test_the_composer_sends_canned_replies_stickers_images_and_retries_what_line
     expect(shown).to_have_js_property("naturalWidth", 320)  # LINE (here: the phone) fetched the public URL
 
     # LINE refuses the next push (no fresh reply token is left: it goes by push): Retry sends it again.
-    httpx.post(f"{cluster.url}/simulator/control/fail", json={"status": 400, "count": 1, "endpoint": "push"}).raise_for_status()
+    httpx.post(
+        f"{cluster.url}/simulator/control/fail", json={"status": 400, "count": 1, "endpoint": "push"}
+    ).raise_for_status()
     reply(a, "ข้อความนี้ต้องส่งซ้ำ")
     failed = messages(a, sender="operator", text="ข้อความนี้ต้องส่งซ้ำ")
     expect(failed).to_have_attribute("data-status", "failed", timeout=20_000)
@@ -647,4 +649,31 @@ def test_the_composer_sends_canned_replies_stickers_images_and_retries_what_line
     expect(oa_bubbles(phone, "ข้อความนี้ต้องส่งซ้ำ")).to_have_count(1, timeout=20_000)
     a.screenshot(path=artifacts / "console-composer.png")
     phone.screenshot(path=artifacts / "console-composer-phone.png")
+    no_page_errors(people)
+
+
+def test_without_a_websocket_the_console_works_over_rest(
+    cluster: Cluster, browser: Any, people: list[Person], artifacts: Path
+) -> None:
+    person = open_page(browser, people)
+    a = person.page
+    a.route_web_socket(re.compile(r"/ws/live-chat/"), lambda ws: ws.close())  # the socket never gets through
+    a.goto(f"{cluster.url}/console/")
+    a.get_by_test_id("login-username").fill("somchai")
+    a.get_by_test_id("login-password").fill("pw-somchai")
+    a.get_by_test_id("login-submit").click()
+    expect(a.get_by_test_id("connection-badge")).to_have_attribute("data-state", "offline")
+
+    phone, _ = customer(browser, people, cluster.url, "Fon")
+    say(phone, "agent")
+    claim(a, "Fon")  # found by polling, claimed over REST
+    reply(a, "ตอบผ่าน REST ค่ะ")
+    expect(messages(a, sender="operator", text="ตอบผ่าน REST ค่ะ")).to_have_attribute(
+        "data-seq", re.compile(r"^\d+$")
+    )
+    expect(oa_bubbles(phone, "ตอบผ่าน REST ค่ะ")).to_have_count(1, timeout=20_000)
+    say(phone, "ได้รับแล้วค่ะ")
+    expect(messages(a, sender="customer", text="ได้รับแล้วค่ะ")).to_have_count(1, timeout=20_000)
+    expect(a.get_by_test_id("connection-badge")).to_have_attribute("data-state", "offline")
+    a.screenshot(path=artifacts / "console-rest-fallback.png")
     no_page_errors(people)
