@@ -360,9 +360,12 @@ def recreate_database(database_url: str) -> None:
     maintenance = (
         urlsplit(database_url)._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
     )
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        sys.exit(f"cannot recreate the benchmark database {name!r} (is PostgreSQL running?): {exc}")
 
 
 def daphne_command(port: int) -> list[str]:
@@ -493,9 +496,21 @@ def parse_args() -> argparse.Namespace:
         help="start (and stop) one daphne on a free loopback port against a fresh benchmark database",
     )
     parser.add_argument("--url", default="", help="base URL of a running server (with --no-start-server)")
-    parser.add_argument("--channel-secret", default=os.environ.get("LINE_CHANNEL_SECRET") or SIMULATOR_SECRET)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--channel-secret",
+        default=os.environ.get("LINE_CHANNEL_SECRET") or SIMULATOR_SECRET,
+        help="with --url: the server's channel secret, to sign the webhooks",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        help=f"the server's database (default: DATABASE_URL, else {DEFAULT_DATABASE_URL})",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        help=f"the server's channel layer (default: REDIS_URL, else {DEFAULT_REDIS_URL})",
+    )
     parser.add_argument("--requests", type=int, default=3000, help="throughput phase: requests")
     parser.add_argument("--concurrency", type=int, default=32, help="throughput phase: connections")
     parser.add_argument("--rate", type=float, default=100.0, help="latency phase: requests per second")
@@ -506,7 +521,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--agent-share", type=float, default=0.05, help='share of "agent" (handoff) messages')
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="of the traffic's random choices")
     parser.add_argument(
         "--client", choices=sorted(CLIENTS), default="raw", help="HTTP client of the load generator"
     )
