@@ -13,11 +13,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from config.origin import BrowserOriginValidator  # noqa: E402
 from livechat.realtime import BindEventLoop  # noqa: E402
 from livechat.routing import websocket_urlpatterns  # noqa: E402
+from livechat.webhook import LineWebhookEndpoint  # noqa: E402
 
 application = BindEventLoop(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": LineWebhookEndpoint(django_asgi_app),
             "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     )

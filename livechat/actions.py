@@ -4,6 +4,7 @@ Each action changes rows with a conditional UPDATE (so of two racing callers exa
 records a ConversationEvent, and publishes to operators after the transaction commits.
 """
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import Avg, F
 from django.utils import timezone
 
-from livechat import bot, delivery, realtime
+from livechat import background, bot, delivery, realtime
 from livechat.models import Conversation, ConversationEvent, Message
 from livechat.payloads import conversation_payload, message_payload, operator_payload
 
@@ -78,13 +79,34 @@ def queue_position(conversation: Conversation) -> int:
     ).count()
 
 
+_queue_update = threading.Lock()
+_queue_update_due = False
+
+
 def publish_queue_on_commit() -> None:
-    """queue_update to every operator, computed after commit so it shows the committed queue."""
-    transaction.on_commit(
-        lambda: realtime.publish_now(
-            [(realtime.OPERATORS_GROUP, "queue_update", {"waiting": queue_snapshot()})]
-        )
-    )
+    """queue_update to every operator, once the change committed.
+
+    The snapshot is built in a background thread, not in the request that changed the queue,
+    and a burst of changes (a dozen handoffs at once) is coalesced into one or two updates:
+    a change that commits after the snapshot started schedules another one, so none is missed.
+    """
+    transaction.on_commit(_schedule_queue_update)
+
+
+def _schedule_queue_update() -> None:
+    global _queue_update_due
+    with _queue_update:
+        if _queue_update_due:
+            return
+        _queue_update_due = True
+    background.submit(_send_queue_update)
+
+
+def _send_queue_update() -> None:
+    global _queue_update_due
+    with _queue_update:
+        _queue_update_due = False
+    realtime.publish_now([(realtime.OPERATORS_GROUP, "queue_update", {"waiting": queue_snapshot()})])
 
 
 def publish_conversation_on_commit(conversation: Conversation, *extra: realtime.Publication) -> None:
