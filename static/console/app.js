@@ -7,8 +7,8 @@
  *                 language-en, me, logout, toasts [data-alert-count], toast, lightbox
  *   list          tab-queue, tab-mine, tab-open, tab-closed, tab-count-<tab>, search-input,
  *                 conversation-list, conversation-row [data-conversation-id, data-status],
- *                 row-name, row-preview, row-unread, row-meta, row-position, row-waiting,
- *                 row-assignee, list-empty, load-more, presence-list,
+ *                 row-name, row-preview, row-unread, row-claim, row-meta, row-position,
+ *                 row-waiting, row-assignee, list-empty, load-more, presence-list,
  *                 presence-item [data-operator-id, data-status]
  *   chat          chat-pane, chat-empty, chat, chat-header, chat-title,
  *                 chat-status [data-status], chat-assignee, typing-indicator, claim-button,
@@ -448,6 +448,10 @@ connection.addEventListener("unauthenticated", () => {
 });
 
 list.addEventListener("select", (event) => openConversation(event.detail));
+list.addEventListener("claim", (event) => {
+  openConversation(event.detail); // shows it at once, so the claim below is for this conversation
+  act("claim_session", urls.claim);
+});
 list.addEventListener("unread", (event) => attention.setUnread(event.detail));
 list.addEventListener("error", (event) => showError(gettext("Could not load conversations"), event.detail));
 panel.addEventListener("open", (event) => openConversation(event.detail));

@@ -280,7 +280,9 @@ export class ConversationList extends EventTarget {
     h("span", { class: "row-name", "data-testid": "row-name", text: row.contact.display_name }),
     h("span", { class: "row-time", text: shortWhen(row.last_message_at) }),
     h("span", { class: "row-preview", "data-testid": "row-preview", text: previewText(row.last_message, this.me) || "\u00a0" }),
-    h("span", { class: "row-side" }, showUnread ? h("span", { class: "unread", "data-testid": "row-unread", text: row.unread > 99 ? "99+" : String(row.unread) }) : null),
+    h("span", { class: "row-side" },
+      showUnread ? h("span", { class: "unread", "data-testid": "row-unread", text: row.unread > 99 ? "99+" : String(row.unread) }) : null,
+      row.status === "waiting" ? this.claimButton(row) : null),
     h("span", { class: "row-meta", "data-testid": "row-meta" }, this.meta(row)));
     const open = () => this.dispatchEvent(new CustomEvent("select", { detail: row.id }));
     element.addEventListener("click", open);
@@ -289,6 +291,15 @@ export class ConversationList extends EventTarget {
     });
     this.elements.set(row.id, { signature, element });
     return element;
+  }
+
+  claimButton(row) {
+    const button = h("button", { type: "button", class: "button button-small row-claim", "data-testid": "row-claim", text: gettext("Claim") });
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      this.dispatchEvent(new CustomEvent("claim", { detail: row.id }));
+    });
+    return button;
   }
 
   meta(row) {

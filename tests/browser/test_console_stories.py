@@ -323,7 +323,10 @@ def test_story_1_a_customer_asks_for_a_human_and_operator_a_claims_while_b_watch
         expect(console.get_by_test_id("tab-count-queue")).to_have_text(str(queued_before + 1))
     b.screenshot(path=artifacts / "console-story-1-queue-before-claim.png")
 
-    claim(a, "คุณแพรวา")
+    row(a, "คุณแพรวา").get_by_test_id("row-claim").click()  # straight from the queue
+    expect(a.get_by_test_id("chat-title")).to_have_text("คุณแพรวา")
+    expect(a.get_by_test_id("chat-status")).to_have_attribute("data-status", "active")
+    expect(a.get_by_test_id("composer")).to_be_visible()
 
     # B sees it leave the queue; A has it under Mine with the send box.
     expect(row(b, "คุณแพรวา")).to_have_count(0)
