@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from livechat import background, bot, delivery, realtime
 from livechat.models import Conversation, ConversationEvent, Message
-from livechat.payloads import conversation_payload, message_payload, operator_payload
+from livechat.payloads import conversation_payload, operator_payload
 
 Status = Conversation.Status
 Kind = ConversationEvent.Kind
@@ -348,6 +348,13 @@ def send_operator_message(
         return existing, False
     with transaction.atomic():
         conversation = _locked(conversation_id)
+        # Two tabs resending the same queued message at once: the second waited for the lock
+        # above, and now finds the first one's message.
+        existing = Message.objects.select_related("operator").filter(
+            conversation_id=conversation_id, client_id=client_id
+        )
+        if (first := existing.first()) is not None:
+            return first, False
         if conversation.status == Status.CLOSED:
             raise ActionRefused("invalid_state", "The conversation is closed.")
         if not (_holds(operator, conversation) or operator.is_supervisor):
@@ -370,25 +377,15 @@ def send_operator_message(
                 line_message = delivery.line_message_for_text(text or "")
         except delivery.OutboundRefused as exc:
             raise ActionRefused("invalid", str(exc)) from exc
+        if conversation.first_response_at is None:
+            conversation.first_response_at = timezone.now()
+            conversation.save(update_fields=["first_response_at"])
         message = delivery.queue_outbound(
             conversation,
             line_message,
             sender_kind=Message.SenderKind.OPERATOR,
             operator=operator,
             client_id=client_id,
-        )
-        if conversation.first_response_at is None:
-            Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
-                first_response_at=message.created_at
-            )
-            conversation.first_response_at = message.created_at
-        message.operator = operator
-        realtime.publish_on_commit(
-            (
-                realtime.OPERATORS_GROUP,
-                "conversation_update",
-                {"conversation": conversation_payload(conversation), "messages": [message_payload(message)]},
-            )
         )
     return message, True
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from livechat import background, line_api, realtime
 from livechat.conversations import append_message
 from livechat.models import Conversation, Message
-from livechat.payloads import message_payload
+from livechat.payloads import conversation_payload, message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,15 @@ def queue_outbound(
         reply_token=reply_token,
         next_attempt_at=timezone.now(),
     )
+    payload = message_payload(message)
+    # The room sees the message; every operator's list sees the conversation's new last line.
     realtime.publish_on_commit(
-        (realtime.conversation_group(conversation.pk), "new_message", {"message": message_payload(message)})
+        (realtime.conversation_group(conversation.pk), "new_message", {"message": payload}),
+        (
+            realtime.OPERATORS_GROUP,
+            "conversation_update",
+            {"conversation": conversation_payload(conversation), "messages": [payload]},
+        ),
     )
     background.submit_on_commit(deliver, message.pk)
     return message
