@@ -108,15 +108,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Which channels_redis layer carries events between processes: "redis" (RedisChannelLayer, lists)
+# or "redis-pubsub" (RedisPubSubChannelLayer). docs/architecture.md, "Channel layer choice": why.
+CHANNEL_LAYER_BACKEND: str = env.str("CHANNEL_LAYER_BACKEND", default="redis")
+_REDIS_LAYERS = {
+    "redis": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # The layer waits for events with a 5 s BZPOPMIN; redis-py 8 also gives up reading after
+            # 5 s by default, so idle sockets would be closed as if the layer were lost (4503).
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+            "capacity": 1500,
+            "expiry": 30,
+        },
+    },
+    "redis-pubsub": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    },
+}
+if CHANNEL_LAYER_BACKEND not in _REDIS_LAYERS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"CHANNEL_LAYER_BACKEND must be one of {', '.join(_REDIS_LAYERS)}.")
+CHANNEL_LAYERS = {
+    "default": _REDIS_LAYERS[CHANNEL_LAYER_BACKEND]
+    if REDIS_URL
+    else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
