@@ -217,6 +217,9 @@ LINE_API_BASE_URL: str = env.str(
     default="http://127.0.0.1:8000/simulator/line-api" if LINE_SIMULATOR else "",
 ).rstrip("/")
 LINE_API_TIMEOUT_SECONDS: float = env.float("LINE_API_TIMEOUT_SECONDS", default=5.0)
+# Where LINE reaches this app from outside (https://chat.example.com): the base of the image URLs
+# LINE fetches when an operator sends a picture. Empty: the URL the console was opened with.
+PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="")
 # LINE documents reply tokens as usable for about a minute; leave a margin for the round trip.
 LINE_REPLY_TOKEN_TTL_SECONDS: int = 50
 
