@@ -123,7 +123,8 @@ _REDIS_LAYERS = {
         },
     },
     "redis-pubsub": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # channels_redis' RedisPubSubChannelLayer, which also closes sockets (4503) on a gap.
+        "BACKEND": "livechat.channel_layer.PubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
     },
 }

@@ -1,0 +1,123 @@
+"""The pub/sub channel layer, made to say when it may have dropped events.
+
+channels_redis' RedisPubSubChannelLayer carries events with Redis PUBLISH/SUBSCRIBE: one Redis
+message per process and group, nothing stored, so it is fast (docs/architecture.md, "Channel
+layer choice"). But delivery is at most once: an event published while a process's subscriber
+connection is down, or is being re-established, is gone. channels_redis 4.3 reconnects and
+re-subscribes on its own and tells nobody (it accepts `on_disconnect` / `on_reconnect` but never
+calls them), so a console would never learn that it missed something.
+
+Here every receive() waiting in the process raises ConnectionError as soon as the subscriber
+connection fails or comes back. LiveChatConsumer turns that into close 4503. The client then
+reconnects and syncs every room from its last seq (docs/protocol.md), and nothing is missed.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import redis.exceptions
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
+from channels_redis.utils import _wrap_close
+from redis.asyncio.client import PubSub
+
+logger = logging.getLogger(__name__)
+
+
+class _Lost:
+    """Put in a channel's queue to wake up the consumer waiting on it."""
+
+
+LOST = _Lost()
+
+
+class _LayerLost(Exception):
+    pass
+
+
+class PubSubChannelLayer(RedisPubSubChannelLayer):
+    """RedisPubSubChannelLayer whose receivers hear about every interruption of the subscription."""
+
+    def _get_layer(self) -> "_LoopLayer":
+        loop = asyncio.get_running_loop()
+        layer = self._layers.get(loop)
+        if layer is None:
+            layer = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            self._layers[loop] = layer
+            _wrap_close(self, loop)
+        return layer
+
+    def deserialize(self, message: Any) -> Any:
+        if message is LOST:
+            raise _LayerLost
+        return super().deserialize(message)
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+        self.lost_channels: set[str] = set()
+        self._unsubscribing: set[asyncio.Future[None]] = set()
+
+    def connection_lost(self, why: str) -> None:
+        """Every channel of this process may have missed events: fail its next receive()."""
+        if not self.channels:
+            return
+        logger.warning("channel layer subscription %s; %d sockets told to resync", why, len(self.channels))
+        for name, queue in self.channels.items():
+            self.lost_channels.add(name)
+            queue.put_nowait(LOST)
+
+    async def receive(self, channel: str) -> Any:
+        if channel not in self.lost_channels:
+            try:
+                return await super().receive(channel)
+            except _LayerLost:
+                pass
+        self._forget(channel)
+        raise ConnectionError("The channel layer's Redis subscription was interrupted; events may be lost.")
+
+    def _forget(self, channel: str) -> None:
+        """The consumer of `channel` ends now: drop its queue, groups and subscription."""
+        self.lost_channels.discard(channel)
+        self.channels.pop(channel, None)
+        for members in self.groups.values():
+            members.discard(channel)
+        task = asyncio.ensure_future(self._unsubscribe(channel))
+        self._unsubscribing.add(task)
+        task.add_done_callback(self._unsubscribing.discard)
+
+    async def _unsubscribe(self, channel: str) -> None:
+        try:
+            await self._get_shard(channel).unsubscribe(channel)
+        except Exception:  # Redis is away; the subscription dies with the connection
+            logger.debug("could not unsubscribe %s", channel, exc_info=True)
+
+
+class _Shard(RedisSingleShardConnection):
+    channel_layer: _LoopLayer
+
+    def _ensure_redis(self) -> None:
+        if self._redis is None:
+            super()._ensure_redis()
+            self._pubsub = _NotifyingPubSub(self._redis.connection_pool, self.channel_layer)
+
+
+class _NotifyingPubSub(PubSub):
+    def __init__(self, connection_pool: Any, layer: _LoopLayer) -> None:
+        super().__init__(connection_pool)
+        self.layer = layer
+
+    async def on_connect(self, connection: Any) -> None:
+        # redis-py calls this on re-connections only (PubSub.connect registers it after the first
+        # connection is made): whatever was published in between is lost.
+        self.layer.connection_lost("re-established")
+        await super().on_connect(connection)
+
+    async def get_message(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().get_message(*args, **kwargs)
+        except (redis.exceptions.RedisError, OSError):
+            self.layer.connection_lost("failed")
+            raise

@@ -1,0 +1,76 @@
+"""The pub/sub channel layer (livechat.channel_layer): fast, and never silent about a lost event.
+
+Events published while a process's Redis subscription is down or reconnecting are gone, so every
+socket of that process must be told to resync (close 4503), whether Redis died or only the
+connection dropped and came back.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers, get_channel_layer
+
+from livechat import realtime
+from tests.test_layer_failure import DisposableRedis
+from tests.ws import operator_socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def pubsub_redis(settings) -> Iterator[DisposableRedis]:
+    server = DisposableRedis()
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "livechat.channel_layer.PubSubChannelLayer", "CONFIG": {"hosts": [server.url]}}
+    }
+    settings.REDIS_URL = server.url
+    channel_layers.backends = {}
+    yield server
+    server.kill()
+    channel_layers.backends = {}
+
+
+async def test_events_reach_the_socket(pubsub_redis, operator):
+    socket_ = await operator_socket(operator)
+    await socket_.expect("presence_update")
+    await realtime.publish_async([(realtime.OPERATORS_GROUP, "sla_alert", {"probe": "pubsub"})])
+    assert (await socket_.expect("sla_alert", probe="pubsub"))["payload"] == {"probe": "pubsub"}
+
+
+async def test_a_dropped_subscription_tells_the_socket_to_resync(pubsub_redis, operator):
+    socket_ = await operator_socket(operator)
+    await socket_.expect("presence_update")
+    # Redis stays up; only the subscriber connection is cut. redis-py reconnects and
+    # re-subscribes by itself, so without the layer's notice this gap would go unnoticed.
+    admin = redis.Redis.from_url(pubsub_redis.url)
+    assert await sync_to_async(admin.client_kill_filter)(_type="pubsub") >= 1
+    admin.close()
+    closed = await socket_.expect("__closed__", timeout=10)
+    assert closed["code"] == 4503
+
+
+async def test_a_socket_is_told_to_resync_when_redis_dies(pubsub_redis, operator):
+    socket_ = await operator_socket(operator)
+    await socket_.expect("presence_update")
+    await sync_to_async(pubsub_redis.kill)()
+    closed = await socket_.expect("__closed__", timeout=10)
+    assert closed["code"] == 4503
+
+
+async def test_sockets_connecting_after_a_reconnect_are_not_closed(pubsub_redis, operator, supervisor):
+    first = await operator_socket(operator)
+    await first.expect("presence_update")
+    admin = redis.Redis.from_url(pubsub_redis.url)
+    await sync_to_async(admin.client_kill_filter)(_type="pubsub")
+    admin.close()
+    assert (await first.expect("__closed__", timeout=10))["code"] == 4503
+
+    later = await operator_socket(supervisor)
+    await later.expect("presence_update")
+    layer = get_channel_layer()
+    await layer.group_send(
+        realtime.OPERATORS_GROUP, {"type": realtime.SERVER_EVENT, "frame": {"type": "pong"}}
+    )
+    assert (await later.expect("pong"))["type"] == "pong"
