@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import redis.exceptions
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from rest_framework.authtoken.models import Token
@@ -40,6 +41,18 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             except Exception:  # the socket is gone too
                 logger.debug("socket already closed")
             await self.forget_presence()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Route a message to its handler — without Channels' per-message database cleanup.
+
+        AsyncConsumer.dispatch runs aclose_old_connections() (a hop to a worker thread) before
+        every message, so each event fanned out to each socket paid for one. Every database
+        call here goes through database_sync_to_async, which already cleans up around itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- Connection ---------------------------------------------------------------------------
 
