@@ -23,14 +23,14 @@ def open_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
     Returns (conversation, contact_created, conversation_created). Must run inside a
     transaction. One query on the common path (known contact with an open conversation).
     """
-    conversation = (
-        Conversation.objects.select_related("contact", "assigned_operator")
-        .filter(contact__line_user_id=line_user_id)
-        .exclude(status=Conversation.Status.CLOSED)
-        .first()
+    # At most one row can match (one_open_conversation_per_contact), so no ORDER BY is needed.
+    found = list(
+        Conversation.objects.select_related("contact", "assigned_operator").filter(
+            contact__line_user_id=line_user_id, status__in=_OPEN_STATUSES
+        )[:1]
     )
-    if conversation is not None:
-        return conversation, False, False
+    if found:
+        return found[0], False, False
     contact, contact_created = Contact.objects.get_or_create(line_user_id=line_user_id)
     conversation, created = start_conversation(contact)
     return conversation, contact_created, created
