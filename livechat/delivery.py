@@ -209,31 +209,69 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def deliver(message_id: int) -> None:
-    """Deliver one pending message, retrying in this thread while the backoff is short."""
+    """Deliver the message's conversation queue, of which this message is a part."""
+    conversation_id = Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
+    if conversation_id is not None:
+        deliver_conversation(conversation_id)
+
+
+def deliver_conversation(conversation_id: int) -> None:
+    """Send the conversation's pending messages one at a time, in seq order.
+
+    The customer must read them in the order they were written, so a message never overtakes
+    an earlier one still pending: whoever holds the head of the line sends it and goes on to
+    the next; anyone else finds the head taken (or not yet due) and leaves it to them.
+    """
+    while True:
+        head = (
+            Message.objects.filter(
+                conversation_id=conversation_id,
+                direction=Message.Direction.OUT,
+                status=Message.Status.PENDING,
+            )
+            .order_by("seq")
+            .values_list("pk", "next_attempt_at")
+            .first()
+        )
+        if head is None:
+            return
+        message_id, due_at = head
+        if due_at is not None and due_at > timezone.now():
+            return  # backing off: the worker resumes the line when it is due
+        if not _deliver_one(message_id):
+            return
+
+
+def _deliver_one(message_id: int) -> bool:
+    """Try one message, retrying in this thread while the backoff is short.
+
+    Returns True once it is settled (sent or failed), False if it was left for later (another
+    sender holds it, or its next try is the worker's).
+    """
     while True:
         message = _claim(message_id)
         if message is None:
-            return
+            return False
         try:
             _attempt(message)
-            return
+            return True
         except line_api.LineError as exc:
             if exc.already_accepted:
                 _mark_sent(message, None)
-                return
+                return True
             if not exc.is_retryable or message.attempts >= MAX_ATTEMPTS:
                 logger.warning("message %s failed: %s", message.pk, exc)
                 _mark_failed(message, exc.message or str(exc))
-                return
+                return True
             delay = backoff_seconds(message.attempts)
             _schedule_retry(message, exc.message or str(exc), delay)
             if delay > 10:  # long waits are the worker's job; don't hold a pool thread
-                return
+                return False
             time.sleep(delay)
         except Exception as exc:  # a bug or bad payload: never leave it pending forever
             logger.exception("message %s could not be sent", message_id)
             _mark_failed(message, f"{type(exc).__name__}: {exc}")
-            return
+            return True
 
 
 def due_message_ids(limit: int = 100) -> list[int]:

@@ -66,3 +66,21 @@ async def test_every_operators_list_hears_the_bots_reply(operator, client, line)
     assert update["payload"]["conversation"]["status"] == "waiting"
     assert "ลำดับที่ 1" in update["payload"]["messages"][0]["text"]
     await socket.close()
+
+
+def test_messages_reach_the_customer_in_the_order_they_were_written_even_if_one_is_slow(
+    operator, line, settle
+):
+    conversation_id = active_conversation(operator)
+    user_id = Conversation.objects.get(pk=conversation_id).contact.line_user_id
+    line.fail(status=0, count=1, delay=1.0)  # LINE is slow to take the first one
+    actions.send_operator_message(conversation_id, operator, client_id="m1", text="ข้อความแรก")
+    actions.send_operator_message(conversation_id, operator, client_id="m2", text="ข้อความที่สอง")
+    actions.send_operator_message(conversation_id, operator, client_id="m3", text="ข้อความที่สาม")
+    settle()
+    assert line.sent_texts(user_id) == ["ข้อความแรก", "ข้อความที่สอง", "ข้อความที่สาม"]
+    assert list(
+        Message.objects.filter(conversation_id=conversation_id)
+        .order_by("seq")
+        .values_list("status", flat=True)
+    ) == ["sent", "sent", "sent"]
