@@ -133,14 +133,7 @@ def request_handoff(
     if not moved:
         conversation.refresh_from_db(fields=["status", "handoff_requested_at"])
         if conversation.status == Status.WAITING and reply_token:
-            position = queue_position(conversation)
-            text = config.still_waiting_message.format(position=position, wait_minutes=_minutes(position))
-            delivery.queue_outbound(
-                conversation,
-                delivery.line_message_for_text(text),
-                sender_kind=Message.SenderKind.BOT,
-                reply_token=reply_token,
-            )
+            _tell_queue_position(conversation, config.still_waiting_message, reply_token)
         return False
     conversation.status = Status.WAITING
     conversation.handoff_requested_at = now
@@ -151,17 +144,22 @@ def request_handoff(
         from_status=Status.BOT,
         to_status=Status.WAITING,
     )
+    _tell_queue_position(conversation, config.handoff_message, reply_token)
+    publish_conversation_on_commit(conversation)
+    publish_queue_on_commit()
+    return True
+
+
+def _tell_queue_position(conversation: Conversation, template: str, reply_token: str) -> None:
+    """The bot's answer with {position} and {wait_minutes} filled in, by the reply token."""
     position = queue_position(conversation)
-    text = config.handoff_message.format(position=position, wait_minutes=_minutes(position))
+    text = template.format(position=position, wait_minutes=_minutes(position))
     delivery.queue_outbound(
         conversation,
         delivery.line_message_for_text(text),
         sender_kind=Message.SenderKind.BOT,
         reply_token=reply_token,
     )
-    publish_conversation_on_commit(conversation)
-    publish_queue_on_commit()
-    return True
 
 
 def _minutes(position: int) -> int:

@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_datetime
 
 from livechat import actions, protocol
 from livechat.models import CannedResponse, Conversation, ConversationEvent, Message, ReadMarker
-from livechat.payloads import conversation_payload, message_payload, operator_payload
+from livechat.payloads import contact_payload, conversation_payload, message_payload, operator_payload
 
 Status = Conversation.Status
 
@@ -255,13 +255,7 @@ def customer_panel(conversation_id: int) -> dict[str, Any] | None:
     return {
         "conversation_id": conversation.pk,
         "contact": {
-            "id": contact.pk,
-            "line_user_id": contact.line_user_id,
-            "display_name": contact.display_name or contact.line_user_id,
-            "picture_url": contact.picture_url,
-            "status_message": contact.status_message,
-            "language": contact.language,
-            "is_following": contact.is_following,
+            **contact_payload(contact),
             "followed_at": iso(contact.followed_at),
             "unfollowed_at": iso(contact.unfollowed_at),
             "created_at": iso(contact.created_at),
