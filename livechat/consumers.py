@@ -338,12 +338,14 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame("error", payload, request_id)
 
     async def server_event(self, event: dict[str, Any]) -> None:
-        """An event published to one of this socket's groups (realtime.SERVER_EVENT)."""
-        frame = event["frame"]
-        if frame["type"] == "typing" and self.user is not None:
-            if (frame["payload"].get("operator") or {}).get("id") == self.user.pk:
-                return  # operators don't need to see their own typing
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+        """An event published to one of this socket's groups (realtime.SERVER_EVENT).
+
+        It carries the frame already encoded ("text"); a bare "frame" is accepted too.
+        """
+        if self.user is not None and event.get("origin_operator_id") == self.user.pk:
+            return  # e.g. their own typing
+        text = event.get("text") or json.dumps(event["frame"], ensure_ascii=False)
+        await self.send(text_data=text)
 
     async def session_end(self, event: dict[str, Any]) -> None:
         """The operator logged out or was deactivated: end every socket of theirs."""

@@ -7,6 +7,7 @@ committed, and clients recover what they missed with `sync` from their last seq.
 """
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 OPERATORS_GROUP = "operators"
 # The channel-layer message type every consumer handles (→ LiveChatConsumer.server_event).
 SERVER_EVENT = "server.event"
+# Frames an operator's own sockets don't get back (you don't need to see yourself typing).
+NOT_ECHOED = frozenset({"typing"})
 
 Publication = tuple[str, str, dict[str, Any]]  # (group, frame type, payload)
 
@@ -42,8 +45,16 @@ async def publish_async(publications: list[Publication]) -> None:
     if layer is None:
         return
     for group, frame_type, payload in publications:
+        # Encoded once here, not once per socket: an update to the operators group reaches
+        # every operator's every tab, and each consumer just forwards the text.
+        event: dict[str, Any] = {
+            "type": SERVER_EVENT,
+            "text": json.dumps(frame(frame_type, payload), ensure_ascii=False),
+        }
+        if frame_type in NOT_ECHOED:
+            event["origin_operator_id"] = (payload.get("operator") or {}).get("id")
         try:
-            await layer.group_send(group, {"type": SERVER_EVENT, "frame": frame(frame_type, payload)})
+            await layer.group_send(group, event)
         except Exception:  # the layer is down or full: data is safe, clients will resync
             logger.warning("channel layer publish to %s failed", group, exc_info=True)
 
