@@ -497,7 +497,9 @@ async def test_presence_counts_an_operator_once_across_tabs_and_tracks_away(oper
     await tab2.send("ping")
     await tab2.expect("pong")
     await tab2.close()
-    gone = await watcher.expect("presence_update", where=lambda p: len(p["operators"]) == 1)
+    gone = await watcher.expect(
+        "presence_update", where=lambda p: [o["id"] for o in p["operators"]] == [supervisor.pk]
+    )
     assert [o["id"] for o in gone["payload"]["operators"]] == [supervisor.pk]
     periods = await sync_to_async(list)(AvailabilityPeriod.objects.filter(operator=operator).order_by("id"))
     assert [p.status for p in periods] == ["online", "away"]
