@@ -33,6 +33,7 @@ or a request failed.
 import argparse
 import asyncio
 import copy
+import json
 import multiprocessing
 import os
 import re
@@ -296,8 +297,10 @@ async def baseline_phase(layer: Any, sample: dict[str, Any], rate: float, count:
             "payload": payload,
             "timestamp": datetime.now(UTC).isoformat(),
         }
+        # Encoded once per group_send, as livechat.realtime.publish_async does.
+        text = json.dumps(frame, ensure_ascii=False)
         try:
-            await layer.group_send(OPERATORS_GROUP, {"type": SERVER_EVENT, "frame": frame})
+            await layer.group_send(OPERATORS_GROUP, {"type": SERVER_EVENT, "text": text})
         except Exception as exc:
             phase.failed[type(exc).__name__] += 1
 
