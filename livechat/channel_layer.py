@@ -10,6 +10,11 @@ calls them), so a console would never learn that it missed something.
 Here every receive() waiting in the process raises ConnectionError as soon as the subscriber
 connection fails or comes back. LiveChatConsumer turns that into close 4503. The client then
 reconnects and syncs every room from its last seq (docs/protocol.md), and nothing is missed.
+
+A subscription is also only as good as Redis's confirmation of it. The stock layer sends
+SUBSCRIBE and returns at once, so events published before Redis processed the command were
+missed, with no error. Here group_add (and a new channel) returns only once Redis has confirmed
+the subscription, so a consumer that sends its snapshot after joining cannot miss what follows.
 """
 
 import asyncio
@@ -20,8 +25,11 @@ import redis.exceptions
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
 from redis.asyncio.client import PubSub
+from redis.utils import str_if_bytes
 
 logger = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 
 class _Lost:
@@ -97,23 +105,52 @@ class _LoopLayer(RedisPubSubLoopLayer):
 
 class _Shard(RedisSingleShardConnection):
     channel_layer: _LoopLayer
+    _pubsub: "_NotifyingPubSub"
 
     def _ensure_redis(self) -> None:
         if self._redis is None:
             super()._ensure_redis()
             self._pubsub = _NotifyingPubSub(self._redis.connection_pool, self.channel_layer)
 
+    async def subscribe(self, channel: str) -> None:
+        """Subscribe, and return only once Redis has confirmed it."""
+        self._ensure_redis()
+        confirmed = self._pubsub.confirmation(channel)
+        await super().subscribe(channel)
+        try:
+            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise ConnectionError(f"Redis did not confirm the subscription to {channel}.") from None
+
+    async def unsubscribe(self, channel: str) -> None:
+        if self._pubsub is not None:
+            # Forgotten before UNSUBSCRIBE goes out: a SUBSCRIBE right after it waits for its own
+            # confirmation, not this one's.
+            self._pubsub.confirmations.pop(channel, None)
+        await super().unsubscribe(channel)
+
 
 class _NotifyingPubSub(PubSub):
     def __init__(self, connection_pool: Any, layer: _LoopLayer) -> None:
         super().__init__(connection_pool)
         self.layer = layer
+        self.confirmations: dict[str, asyncio.Event] = {}  # set once Redis confirmed SUBSCRIBE
+
+    def confirmation(self, channel: str) -> asyncio.Event:
+        return self.confirmations.setdefault(channel, asyncio.Event())
 
     async def on_connect(self, connection: Any) -> None:
         # redis-py calls this on re-connections only (PubSub.connect registers it after the first
         # connection is made): whatever was published in between is lost.
         self.layer.connection_lost("re-established")
+        self.confirmations.clear()
         await super().on_connect(connection)
+
+    async def handle_message(self, response: Any, ignore_subscribe_messages: bool = False) -> Any:
+        if isinstance(response, list) and len(response) > 1:
+            if str_if_bytes(response[0]) == "subscribe":
+                self.confirmation(str_if_bytes(response[1])).set()
+        return await super().handle_message(response, ignore_subscribe_messages)
 
     async def get_message(self, *args: Any, **kwargs: Any) -> Any:
         try:

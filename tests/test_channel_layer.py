@@ -74,3 +74,18 @@ async def test_sockets_connecting_after_a_reconnect_are_not_closed(pubsub_redis,
         realtime.OPERATORS_GROUP, {"type": realtime.SERVER_EVENT, "frame": {"type": "pong"}}
     )
     assert (await later.expect("pong"))["type"] == "pong"
+
+
+async def test_group_add_returns_once_redis_confirmed_the_subscription(pubsub_redis):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("conversation.7", channel)
+    admin = redis.Redis.from_url(pubsub_redis.url)
+    # Asked right away: a consumer that sends its snapshot now cannot miss the next event.
+    counts = dict(await sync_to_async(admin.pubsub_numsub)("asgi__group__conversation.7", channel))
+    admin.close()
+    assert counts == {b"asgi__group__conversation.7": 1, channel.encode(): 1}
+    await layer.group_discard("conversation.7", channel)
+    await layer.group_add("conversation.7", channel)  # again at once, after an UNSUBSCRIBE
+    await layer.group_send("conversation.7", {"type": realtime.SERVER_EVENT, "text": "{}"})
+    assert (await layer.receive(channel))["text"] == "{}"
