@@ -206,8 +206,15 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
 
     async def on_join_room(self, payload: dict[str, Any], request_id: str | None) -> None:
         conversation_id = payload["conversation_id"]
-        data = await database_sync_to_async(_room_snapshot)(conversation_id)
-        await self.join_group(realtime.conversation_group(conversation_id))
+        # Join before reading the snapshot: a message stored in between then arrives live (and
+        # maybe in the snapshot too — clients merge by seq), instead of in neither.
+        group = realtime.conversation_group(conversation_id)
+        await self.join_group(group)
+        try:
+            data = await database_sync_to_async(_room_snapshot)(conversation_id)
+        except actions.ActionRefused:
+            await self.leave_group(group)
+            raise
         self.rooms.add(conversation_id)
         await self.send_frame("conversation_update", data, request_id)
         await realtime.publish_async(
