@@ -10,6 +10,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 export DEBUG ?= 1
+export PORT
 
 .PHONY: run test install lint bench-webhook clean
 

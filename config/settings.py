@@ -218,7 +218,7 @@ if LINE_SIMULATOR:
 # simulator on and nothing set, the app talks to its own /simulator/line-api/ over HTTP.
 LINE_API_BASE_URL: str = env.str(
     "LINE_API_BASE_URL",
-    default="http://127.0.0.1:8000/simulator/line-api" if LINE_SIMULATOR else "",
+    default=f"http://127.0.0.1:{env.int('PORT', default=8000)}/simulator/line-api" if LINE_SIMULATOR else "",
 ).rstrip("/")
 LINE_API_TIMEOUT_SECONDS: float = env.float("LINE_API_TIMEOUT_SECONDS", default=5.0)
 # Where LINE reaches this app from outside (https://chat.example.com): the base of the image URLs
