@@ -13,10 +13,8 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,22 +25,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.processes import ROOT, free_port, run_manage, wait_until_up
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 OPERATORS = {"somchai": "Somchai", "nok": "Nok"}
-START_TIMEOUT = 60.0
 LOCALE = ROOT / "locale" / "th" / "LC_MESSAGES"
 
 
 # --- The servers --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -68,17 +60,7 @@ class Daphne:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"daphne exited with {self.process.returncode}:\n{self.log.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"daphne did not start:\n{self.log.read_text()[-4000:]}")
+        wait_until_up(self.url, self.process, self.log)
 
     def stop(self) -> None:
         if self.process is None:
@@ -104,16 +86,7 @@ class Cluster:
         return self.primary.url
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stdout}{result.stderr}"
-        return result.stdout
+        return run_manage(self.env, *args)
 
     def start_secondary(self) -> Daphne:
         """A second process on the same database (and Redis, when there is one)."""
