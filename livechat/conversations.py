@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from livechat import compiled_sql
 from livechat.models import Contact, Conversation, ConversationEvent, Message
 
 
@@ -23,14 +24,9 @@ def open_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
     Returns (conversation, contact_created, conversation_created). Must run inside a
     transaction. One query on the common path (known contact with an open conversation).
     """
-    # At most one row can match (one_open_conversation_per_contact), so no ORDER BY is needed.
-    found = list(
-        Conversation.objects.select_related("contact", "assigned_operator").filter(
-            contact__line_user_id=line_user_id, status__in=_OPEN_STATUSES
-        )[:1]
-    )
-    if found:
-        return found[0], False, False
+    found = compiled_sql.find_conversation(line_user_id, OPEN_STATUSES)
+    if found is not None:
+        return found, False, False
     contact, contact_created = Contact.objects.get_or_create(line_user_id=line_user_id)
     conversation, created = start_conversation(contact)
     return conversation, contact_created, created
@@ -45,7 +41,7 @@ def start_conversation(contact: Contact) -> tuple[Conversation, bool]:
         # Another request opened it between our read and our insert; its row is committed or
         # its insert lock has been released, so reading now finds it.
         conversation = Conversation.objects.select_related("assigned_operator").get(
-            contact=contact, status__in=_OPEN_STATUSES
+            contact=contact, status__in=OPEN_STATUSES
         )
         conversation.contact = contact
         return conversation, False
@@ -60,7 +56,8 @@ def start_conversation(contact: Contact) -> tuple[Conversation, bool]:
     return conversation, True
 
 
-_OPEN_STATUSES = [
+# At most one of a contact's conversations is in one of these (one_open_conversation_per_contact).
+OPEN_STATUSES = [
     Conversation.Status.BOT,
     Conversation.Status.WAITING,
     Conversation.Status.ACTIVE,
@@ -87,6 +84,5 @@ def append_message(conversation: Conversation, **fields: Any) -> Message:
     now = timezone.now()
     seq = next_seq(conversation, now)
     message = Message(conversation=conversation, seq=seq, **fields)
-    message.save(force_insert=True)
-    message.conversation = conversation
+    compiled_sql.insert(message)
     return message

@@ -11,10 +11,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from livechat import actions, background, bot, delivery, media, profiles, realtime
+from livechat import actions, background, bot, compiled_sql, delivery, media, profiles, realtime
 from livechat.conversations import append_message, open_conversation_for
 from livechat.models import Contact, Conversation, Message, WebhookEvent
 from livechat.payloads import conversation_payload, message_payload
@@ -27,23 +27,22 @@ MEDIA_TYPES = {"image", "video", "audio", "file"}
 def process_event(raw: dict[str, Any]) -> bool:
     """Store and act on one event. Returns False if it was a duplicate delivery."""
     event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
-    recorded = False
     try:
         with transaction.atomic():
-            WebhookEvent.objects.create(
-                webhook_event_id=event_id,
-                event_type=str(raw.get("type", ""))[:40],
-                source_type=str((raw.get("source") or {}).get("type", ""))[:10],
-                raw=raw,
-                is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
-                processed_at=timezone.now(),
+            recorded = compiled_sql.insert(
+                WebhookEvent(
+                    webhook_event_id=event_id,
+                    event_type=str(raw.get("type", ""))[:40],
+                    source_type=str((raw.get("source") or {}).get("type", ""))[:10],
+                    raw=raw,
+                    is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+                    processed_at=timezone.now(),
+                ),
+                unless_exists="webhook_event_id",
             )
-            recorded = True
+            if not recorded:  # the webhookEventId is already stored: LINE redelivered it
+                return False
             _handle(raw)
-    except IntegrityError:
-        if not recorded:  # the webhookEventId is already stored: LINE redelivered it
-            return False
-        raise
     except DatabaseError:
         raise  # the database is unwell: fail the request so LINE can redeliver
     except Exception as exc:
