@@ -196,7 +196,7 @@ def flush_redis(url: str) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--layer", choices=["redis", "redis-pubsub"], default="redis", help="CHANNEL_LAYER_BACKEND"
+        "--layer", choices=["redis", "redis-pubsub"], default="redis-pubsub", help="CHANNEL_LAYER_BACKEND"
     )
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--operators", type=int, default=200, help="the sockets are their tabs")

@@ -322,14 +322,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_env(port: int, database_url: str, redis_url: str) -> dict[str, str]:
+def server_env(line_port: int, database_url: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_CHANNEL_")}
     env.update(
         DEBUG="0",
         SECRET_KEY="bench",
         ALLOWED_HOSTS="127.0.0.1",
         LINE_SIMULATOR="1",
-        LINE_API_BASE_URL=f"http://127.0.0.1:{port}/simulator/line-api",
+        # LINE is played by the simulator in a daphne of its own (the LINE stand-in): in production
+        # LINE's work happens on LINE's servers, not in the process under test.
+        LINE_API_BASE_URL=f"http://127.0.0.1:{line_port}/simulator/line-api",
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -374,8 +376,8 @@ def daphne_command(port: int) -> list[str]:
     return [*daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
 
 
-def start_server(port: int, env: dict[str, str], log: TextIO) -> subprocess.Popen[bytes]:
-    migrate = subprocess.run(
+def migrate(env: dict[str, str]) -> None:
+    done = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
         env=env,
@@ -383,8 +385,11 @@ def start_server(port: int, env: dict[str, str], log: TextIO) -> subprocess.Pope
         text=True,
         check=False,
     )
-    if migrate.returncode:
-        sys.exit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    if done.returncode:
+        sys.exit(f"migrate failed:\n{done.stdout}{done.stderr}")
+
+
+def start_server(port: int, env: dict[str, str], log: TextIO) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(daphne_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -567,13 +572,14 @@ class CpuMeter:
 
     server_pid: int | None
     database: str
+    line_pid: int | None = None
 
     def sample(self) -> dict[str, float]:
         usage = {"client": time.process_time()}
-        if self.server_pid is not None:
-            server = process_cpu_seconds(self.server_pid)
-            if server is not None:
-                usage["daphne"] = server
+        for name, pid in (("daphne", self.server_pid), ("LINE stand-in", self.line_pid)):
+            used = process_cpu_seconds(pid) if pid is not None else None
+            if used is not None:
+                usage[name] = used
         if self.database:
             backends = (process_cpu_seconds(pid) for pid in postgres_backends(self.database))
             usage["PostgreSQL"] = sum(x for x in backends if x is not None)
@@ -592,7 +598,7 @@ def cpu_line(result: PhaseResult) -> str:
     """CPU per request of each party; on a small machine they compete for the same cores."""
     if not result.count or not result.cpu:
         return ""
-    order = ["daphne", "PostgreSQL", "client"]
+    order = ["daphne", "PostgreSQL", "client", "LINE stand-in"]
     parts = [f"{k} {result.cpu[k] / result.count * 1000:.2f}" for k in order if k in result.cpu]
     return "  CPU ms/req   " + ", ".join(parts) + "\n"
 
@@ -600,11 +606,12 @@ def cpu_line(result: PhaseResult) -> str:
 def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     server: subprocess.Popen[bytes] | None = None
+    line: subprocess.Popen[bytes] | None = None
     log_path = Path(tempfile.gettempdir()) / f"bench-webhook-daphne-{os.getpid()}.log"
     if args.start_server:
-        port = free_port()
+        port, line_port = free_port(), free_port()
         base_url = f"http://127.0.0.1:{port}"
-        env = server_env(port, args.database_url, args.redis_url)
+        env = server_env(line_port, args.database_url, args.redis_url)
         secret = SIMULATOR_SECRET
         recreate_database(args.database_url)
     else:
@@ -614,7 +621,11 @@ def run(args: argparse.Namespace) -> int:
         env.setdefault("SECRET_KEY", "bench")
         secret = args.channel_secret
     url = base_url + WEBHOOK_PATH
-    started_by = "one daphne process started by the bench" if args.start_server else "already running"
+    started_by = (
+        "one daphne process started by the bench, LINE played by the simulator in another"
+        if args.start_server
+        else "already running"
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"LINE webhook benchmark: {url} ({started_by})")
     print(f"  database {args.database_url}, channel layer {args.redis_url}")
@@ -623,15 +634,23 @@ def run(args: argparse.Namespace) -> int:
     )
 
     with log_path.open("w") as log:
-        if args.start_server:
-            server = start_server(port, env, log)
         try:
-            meter = CpuMeter(server.pid if server else args.server_pid, database_name(env["DATABASE_URL"]))
+            if args.start_server:
+                migrate(env)
+                line = start_server(line_port, env, log)
+                server = start_server(port, env, log)
+            meter = CpuMeter(
+                server.pid if server else args.server_pid,
+                database_name(env["DATABASE_URL"]),
+                line.pid if line else None,
+            )
             return measure(args, url, secret, env, rng, meter)
         finally:
+            for process in (server, line):
+                if process is not None:
+                    stop_server(process)
             if server is not None:
-                stop_server(server)
-                print(f"  (daphne stopped; its log: {log_path})")
+                print(f"  (daphne and the LINE stand-in stopped; their log: {log_path})")
 
 
 def measure(

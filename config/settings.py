@@ -113,7 +113,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # Which channels_redis layer carries events between processes: "redis" (RedisChannelLayer, lists)
 # or "redis-pubsub" (RedisPubSubChannelLayer). docs/architecture.md, "Channel layer choice": why.
-CHANNEL_LAYER_BACKEND: str = env.str("CHANNEL_LAYER_BACKEND", default="redis")
+CHANNEL_LAYER_BACKEND: str = env.str("CHANNEL_LAYER_BACKEND", default="redis-pubsub")
 _REDIS_LAYERS = {
     "redis": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

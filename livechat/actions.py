@@ -5,6 +5,7 @@ records a ConversationEvent, and publishes to operators after the transaction co
 """
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -60,17 +61,34 @@ def queue_snapshot() -> list[dict[str, Any]]:
     ]
 
 
+# The estimate moves slowly, and every handoff and queue snapshot asks for it: it is computed
+# at most once per AVERAGE_WAIT_TTL in each process.
+AVERAGE_WAIT_TTL = 10.0
+_average_wait: tuple[float, timedelta] | None = None
+
+
 def average_wait() -> timedelta:
     """How long the last 20 claimed customers waited, or a default before there is history."""
+    global _average_wait
+    if _average_wait is not None and time.monotonic() - _average_wait[0] < AVERAGE_WAIT_TTL:
+        return _average_wait[1]
     recent = (
         Conversation.objects.filter(claimed_at__isnull=False, handoff_requested_at__isnull=False)
         .order_by("-claimed_at")
-        .values_list("pk", flat=True)[:20]
+        .values("pk")[:20]
     )
-    result = Conversation.objects.filter(pk__in=list(recent)).aggregate(
+    result = Conversation.objects.filter(pk__in=recent).aggregate(
         avg=Avg(F("claimed_at") - F("handoff_requested_at"))
     )["avg"]
-    return result if result and result > timedelta(0) else DEFAULT_WAIT_PER_POSITION
+    estimate = result if result and result > timedelta(0) else DEFAULT_WAIT_PER_POSITION
+    _average_wait = (time.monotonic(), estimate)
+    return estimate
+
+
+def forget_average_wait() -> None:
+    """Drop the cached estimate (tests; a process that wants it fresh)."""
+    global _average_wait
+    _average_wait = None
 
 
 def queue_position(conversation: Conversation) -> int:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from livechat import background, bot
+from livechat import actions, background, bot
 from livechat.models import HandoffKeyword
 from livechat.simulator import events as line_events
 
@@ -168,9 +168,11 @@ def fresh_install(request: pytest.FixtureRequest) -> None:
 
     The flush after a transactional test also empties the rows data migrations put in (the
     default handoff keywords), so they are put back; and the bot's in-process config cache,
-    which would otherwise outlive the test's database, is dropped.
+    which would otherwise outlive the test's database, is dropped (so is the queue's cached
+    average wait).
     """
     bot.forget_config()
+    actions.forget_average_wait()
     if request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames):
         request.getfixturevalue("db")
         for keyword in _DEFAULT_KEYWORDS:

@@ -1,10 +1,12 @@
 """Every kind of LINE webhook event a customer can cause is stored and acted on as they expect."""
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from livechat.models import (
     Contact,
@@ -458,3 +460,26 @@ def test_it_handles_events_from_several_customers_in_one_body(webhook):
     assert conversation_of(alice).status == Conversation.Status.WAITING
     assert conversation_of(bob).status == Conversation.Status.BOT
     assert only_message(bob).type == Message.Type.STICKER
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_queue_answer_estimates_the_wait_from_the_last_claimed_customers(line, webhook, settle):
+    now = timezone.now()
+    for minutes in (4, 6):  # two customers served after waiting 4 and 6 minutes: 5 per place
+        contact = Contact.objects.create(line_user_id=ev.new_user_id())
+        Conversation.objects.create(
+            contact=contact,
+            status=Conversation.Status.CLOSED,
+            handoff_requested_at=now - timedelta(minutes=minutes + 1),
+            claimed_at=now - timedelta(minutes=1),
+            closed_at=now,
+        )
+    first, second = ev.new_user_id(), ev.new_user_id()
+
+    webhook(ev.text_event(first, "agent"))
+    webhook(ev.text_event(second, "agent"))
+    settle()
+
+    texts = [call["body"]["messages"][0]["text"] for call in line.calls(endpoint="reply")]
+    assert "ลำดับที่ 1 รอประมาณ 5 นาที" in texts[0]
+    assert "ลำดับที่ 2 รอประมาณ 10 นาที" in texts[1]
