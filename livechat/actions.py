@@ -97,16 +97,21 @@ def queue_position(conversation: Conversation) -> int:
     ).count()
 
 
+# A full snapshot costs O(waiting customers) to build and to send to every operator; in a rush
+# (dozens of handoffs a second) one every QUEUE_UPDATE_INTERVAL carries the same news.
+QUEUE_UPDATE_INTERVAL = 0.5
 _queue_update = threading.Lock()
 _queue_update_due = False
+_queue_update_sent_at = float("-inf")
 
 
 def publish_queue_on_commit() -> None:
     """queue_update to every operator, once the change committed.
 
-    The snapshot is built in a background thread, not in the request that changed the queue,
-    and a burst of changes (a dozen handoffs at once) is coalesced into one or two updates:
-    a change that commits after the snapshot started schedules another one, so none is missed.
+    The snapshot is built in a background thread, not in the request that changed the queue.
+    The first change after a quiet spell goes out at once; changes within QUEUE_UPDATE_INTERVAL
+    of the last snapshot are coalesced into one more at the interval's end. A change that
+    commits after a snapshot started always schedules another one, so none is missed.
     """
     transaction.on_commit(_schedule_queue_update)
 
@@ -117,13 +122,17 @@ def _schedule_queue_update() -> None:
         if _queue_update_due:
             return
         _queue_update_due = True
-    background.submit(_send_queue_update)
+        delay = _queue_update_sent_at + QUEUE_UPDATE_INTERVAL - time.monotonic()
+    background.submit(_send_queue_update, max(0.0, delay))
 
 
-def _send_queue_update() -> None:
-    global _queue_update_due
+def _send_queue_update(delay: float = 0.0) -> None:
+    global _queue_update_due, _queue_update_sent_at
+    if delay:
+        time.sleep(delay)  # in a pool thread; at most one such wait at a time (the due flag)
     with _queue_update:
         _queue_update_due = False
+        _queue_update_sent_at = time.monotonic()
     realtime.publish_now([(realtime.OPERATORS_GROUP, "queue_update", {"waiting": queue_snapshot()})])
 
 

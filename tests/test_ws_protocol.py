@@ -1,6 +1,7 @@
 """The console socket's protocol, frame by frame, in-process (Channels' WebsocketCommunicator)."""
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import AvailabilityPeriod
-from livechat import protocol
+from livechat import actions, protocol
 from livechat.conversations import append_message, start_conversation
 from livechat.models import Contact, Conversation, ConversationEvent, Message, ReadMarker
 from livechat.simulator import events as ev
@@ -369,6 +370,25 @@ async def test_claiming_updates_everyones_queue(operator, django_user_model):
     assert update["payload"]["waiting"] == []
     await socket.close()
     await w.close()
+
+
+async def test_a_rush_of_handoffs_is_coalesced_into_few_queue_updates_that_miss_nobody(operator, line):
+    socket = await operator_socket(operator)
+    await socket.expect("queue_update")  # the snapshot every socket gets on connecting
+    client = Client()
+    users = [ev.new_user_id() for _ in range(6)]
+    for user_id in users:  # six customers ask for a human within a fraction of a second
+        await sync_to_async(post_webhook)(client, ev.text_event(user_id, "agent"))
+
+    final = await socket.expect("queue_update", where=lambda p: len(p["waiting"]) == 6)
+    with contextlib.suppress(TimeoutError):  # anything still on its way
+        await socket.expect("queue_update", timeout=actions.QUEUE_UPDATE_INTERVAL * 3)
+
+    assert [q["position"] for q in final["payload"]["waiting"]] == [1, 2, 3, 4, 5, 6]
+    sizes = [len(f["payload"]["waiting"]) for f in socket.seen if f["type"] == "queue_update"][1:]
+    assert 2 <= len(sizes) <= 4, sizes  # not one per handoff
+    assert sizes[sizes.index(6) :] == [6] * (len(sizes) - sizes.index(6))  # nothing older after it
+    await socket.close()
 
 
 async def test_the_holder_closes_with_a_reason(operator):
