@@ -516,7 +516,12 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
         help=f"the server's channel layer (default: REDIS_URL, else {DEFAULT_REDIS_URL})",
     )
-    parser.add_argument("--requests", type=int, default=3000, help="throughput phase: requests")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=6000,
+        help="throughput phase: requests (about 20 s: a steady state, not the warm-up)",
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="throughput phase: connections")
     parser.add_argument("--rate", type=float, default=100.0, help="latency phase: requests per second")
     parser.add_argument("--duration", type=float, default=10.0, help="latency phase: seconds")
