@@ -506,7 +506,9 @@ def flush_redis(url: str) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--layer", choices=sorted(LAYERS), default="redis-pubsub", help="CHANNEL_LAYER_BACKEND")
+    parser.add_argument(
+        "--layer", choices=sorted(LAYERS), default="redis-pubsub", help="CHANNEL_LAYER_BACKEND"
+    )
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--processes", type=int, default=2, help="daphne processes")
     parser.add_argument("--readers", type=int, default=2, help="client processes holding the sockets")
