@@ -7,6 +7,7 @@ hears about them the same way.
 """
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -15,7 +16,10 @@ from typing import Any
 import redis.exceptions
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper
 from rest_framework.authtoken.models import Token
 
 from accounts import availability
@@ -30,7 +34,7 @@ logger = logging.getLogger(__name__)
 class LiveChatConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await self.serve(scope, receive, send)
         except (ConnectionError, OSError, redis.exceptions.RedisError):
             # The channel layer is gone: events may have been lost. Tell the client to reconnect
             # and sync every room from its last seq (protocol: close code 4503).
@@ -41,6 +45,45 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             except Exception:  # the socket is gone too
                 logger.debug("socket already closed")
             await self.forget_presence()
+
+    async def serve(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' AsyncConsumer.__call__, with the per-event costs of fanning out taken out.
+
+        Every event published to the operators reaches every socket, so what each delivery
+        costs decides how many sockets a process can serve (bench/fanout.py):
+        - `await_many_dispatch` creates a task and runs `asyncio.wait` for every message; here
+          each source (the socket, the channel layer) has one long-lived reader instead, and a
+          lock keeps handlers one at a time, as before;
+        - Channels' SessionMiddleware wraps `send` to save a changed session on HTTP responses;
+          on a socket it can never save, yet it inspected the lazy session on every frame.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = _without_session_saving(send)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        one_at_a_time = asyncio.Lock()
+
+        async def read(source: Any) -> None:
+            while True:
+                message = await source()
+                async with one_at_a_time:
+                    await self.dispatch(message)
+
+        readers = [asyncio.ensure_future(read(source)) for source in sources]
+        try:
+            done, _ = await asyncio.wait(readers, return_when=asyncio.FIRST_EXCEPTION)
+            for reader in done:
+                reader.result()  # StopConsumer when the socket closed; a layer failure
+        except StopConsumer:
+            pass
+        finally:
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Route a message to its handler — without Channels' per-message database cleanup.
@@ -352,12 +395,18 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         if self.user is not None and event.get("origin_operator_id") == self.user.pk:
             return  # e.g. their own typing
         text = event.get("text") or json.dumps(event["frame"], ensure_ascii=False)
-        await self.send(text_data=text)
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def session_end(self, event: dict[str, Any]) -> None:
         """The operator logged out or was deactivated: end every socket of theirs."""
         await self.send_error(ErrorCode.UNAUTHENTICATED, event.get("reason", "Signed out."))
         await self.close(CloseCode.UNAUTHENTICATED)
+
+
+def _without_session_saving(send: Any) -> Any:
+    """The socket's own `send`, from under Channels' SessionMiddleware wrapper (see serve)."""
+    wrapper = getattr(send, "__self__", None)
+    return wrapper.real_send if isinstance(wrapper, InstanceSessionWrapper) else send
 
 
 # --- Database work, one call per frame ------------------------------------------------------------
