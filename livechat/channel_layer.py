@@ -15,10 +15,19 @@ A subscription is also only as good as Redis's confirmation of it. The stock lay
 SUBSCRIBE and returns at once, so events published before Redis processed the command were
 missed, with no error. Here group_add (and a new channel) returns only once Redis has confirmed
 the subscription, so a consumer that sends its snapshot after joining cannot miss what follows.
+
+Fan-out is the layer's hot path: an event to the operators reaches every operator socket of the
+process. The stock layer puts the serialized event in each member's queue, and each consumer
+task wakes up, decodes it and dispatches it. A consumer may instead hand the layer a sink for
+one message type (`deliver_directly`): the event is then decoded once per process, and one
+task per process awaits each member's sink in turn. That halves the CPU a delivered frame
+costs (docs/architecture.md, "Fan-out cost").
 """
 
 import asyncio
+import collections
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.exceptions
@@ -30,6 +39,9 @@ from redis.utils import str_if_bytes
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
+
+
+Sink = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class _Lost:
@@ -55,6 +67,13 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
             _wrap_close(self, loop)
         return layer
 
+    def deliver_directly(
+        self, channel: str, message_type: str, sink: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> Callable[[], None]:
+        """From now on, await `sink(message)` for the channel's group messages of this type,
+        instead of queueing them for its receive(). Returns the function that undoes it."""
+        return self._get_layer().deliver_directly(channel, message_type, sink)
+
     def deserialize(self, message: Any) -> Any:
         if message is LOST:
             raise _LayerLost
@@ -67,6 +86,49 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self._shards = [_Shard(shard.host, self) for shard in self._shards]
         self.lost_channels: set[str] = set()
         self._unsubscribing: set[asyncio.Future[None]] = set()
+        self.sinks: dict[str, tuple[str, Sink]] = {}  # channel → (message type, sink)
+        self.outbox: collections.deque[tuple[Sink, dict[str, Any]]] = collections.deque()
+        self._outbox_ready = asyncio.Event()
+        self._outbox_task: asyncio.Task[None] | None = None
+
+    def deliver_directly(self, channel: str, message_type: str, sink: Sink) -> Callable[[], None]:
+        self.sinks[channel] = (message_type, sink)
+        if self._outbox_task is None or self._outbox_task.done():
+            self._outbox_task = asyncio.ensure_future(self._deliver_outbox())
+
+        def undo() -> None:
+            if self.sinks.get(channel, (None, None))[1] is sink:
+                del self.sinks[channel]
+
+        return undo
+
+    def fan_out(self, members: set[str], data: bytes) -> None:
+        """A group message arrived: queue it for each member, or hand it to the member's sink."""
+        message: dict[str, Any] | None = None
+        for channel in members:
+            direct = self.sinks.get(channel)
+            if direct is not None:
+                if message is None:
+                    message = self.channel_layer.deserialize(data)
+                if message.get("type") == direct[0]:
+                    self.outbox.append((direct[1], message))
+                    continue
+            queue = self.channels.get(channel)
+            if queue is not None:
+                queue.put_nowait(data)
+        if self.outbox:
+            self._outbox_ready.set()
+
+    async def _deliver_outbox(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self.outbox:
+                sink, message = self.outbox.popleft()
+                try:
+                    await sink(message)
+                except Exception:  # that socket's problem; the others still get theirs
+                    logger.warning("direct delivery to a consumer failed", exc_info=True)
 
     def connection_lost(self, why: str) -> None:
         """Every channel of this process may have missed events: fail its next receive()."""
@@ -87,9 +149,10 @@ class _LoopLayer(RedisPubSubLoopLayer):
         raise ConnectionError("The channel layer's Redis subscription was interrupted; events may be lost.")
 
     def _forget(self, channel: str) -> None:
-        """The consumer of `channel` ends now: drop its queue, groups and subscription."""
+        """The consumer of `channel` ends now: drop its queue, sink, groups and subscription."""
         self.lost_channels.discard(channel)
         self.channels.pop(channel, None)
+        self.sinks.pop(channel, None)
         for members in self.groups.values():
             members.discard(channel)
         task = asyncio.ensure_future(self._unsubscribe(channel))
@@ -121,6 +184,15 @@ class _Shard(RedisSingleShardConnection):
             await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
         except TimeoutError:
             raise ConnectionError(f"Redis did not confirm the subscription to {channel}.") from None
+
+    def _receive_message(self, message: Any) -> None:
+        if message is not None:
+            name = str_if_bytes(message["channel"])
+            members = self.channel_layer.groups.get(name)
+            if members and name not in self.channel_layer.channels:
+                self.channel_layer.fan_out(members, message["data"])
+                return
+        super()._receive_message(message)
 
     async def unsubscribe(self, channel: str) -> None:
         if self._pubsub is not None:

@@ -55,16 +55,24 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
           each source (the socket, the channel layer) has one long-lived reader instead, and a
           lock keeps handlers one at a time, as before;
         - Channels' SessionMiddleware wraps `send` to save a changed session on HTTP responses;
-          on a socket it can never save, yet it inspected the lazy session on every frame.
+          on a socket it can never save, yet it inspected the lazy session on every frame;
+        - on the pub/sub layer, events to the socket's groups skip its queue and reader: the
+          layer decodes each once per process and awaits `server_event` itself (which only
+          forwards the encoded frame, so it may run while a handler awaits the database).
         """
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = _without_session_saving(send)
         sources = [receive]
+        stop_direct_delivery = None
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
+            if hasattr(self.channel_layer, "deliver_directly"):  # livechat.channel_layer
+                stop_direct_delivery = self.channel_layer.deliver_directly(
+                    self.channel_name, realtime.SERVER_EVENT, self.server_event
+                )
         one_at_a_time = asyncio.Lock()
 
         async def read(source: Any) -> None:
@@ -81,6 +89,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
+            if stop_direct_delivery is not None:
+                stop_direct_delivery()
             for reader in readers:
                 reader.cancel()
             await asyncio.gather(*readers, return_exceptions=True)

@@ -5,6 +5,7 @@ socket of that process must be told to resync (close 4503), whether Redis died o
 connection dropped and came back.
 """
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -89,3 +90,47 @@ async def test_group_add_returns_once_redis_confirmed_the_subscription(pubsub_re
     await layer.group_add("conversation.7", channel)  # again at once, after an UNSUBSCRIBE
     await layer.group_send("conversation.7", {"type": realtime.SERVER_EVENT, "text": "{}"})
     assert (await layer.receive(channel))["text"] == "{}"
+
+
+async def test_group_events_go_to_a_direct_sink_decoded_once_and_other_types_to_the_queue(pubsub_redis):
+    layer = get_channel_layer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    delivered: list[tuple[str, dict]] = []
+
+    async def sink_for(name: str):
+        async def sink(message: dict) -> None:
+            delivered.append((name, message))
+
+        return sink
+
+    undo_first = layer.deliver_directly(first, "server.event", await sink_for("first"))
+    layer.deliver_directly(second, "server.event", await sink_for("second"))
+    await layer.group_add("room", first)
+    await layer.group_add("room", second)
+
+    await layer.group_send("room", {"type": "server.event", "text": "hello"})
+    await layer.group_send("room", {"type": "session.end", "reason": "bye"})
+    queued = await asyncio.wait_for(layer.receive(first), 5)
+
+    assert queued == {"type": "session.end", "reason": "bye"}  # other types keep the queue
+    assert sorted(name for name, _ in delivered) == ["first", "second"]
+    assert delivered[0][1] is delivered[1][1]  # one decoded message for every member
+    assert delivered[0][1]["text"] == "hello"
+
+    undo_first()  # the consumer ended: its channel reads its queue again
+    await layer.group_send("room", {"type": "server.event", "text": "again"})
+    assert (await asyncio.wait_for(layer.receive(first), 5))["text"] == "again"
+    assert [m["text"] for name, m in delivered if name == "first"] == ["hello"]
+
+
+async def test_fanned_out_frames_reach_every_socket_through_the_direct_path(pubsub_redis, operator):
+    sockets = [await operator_socket(operator) for _ in range(3)]
+    for socket_ in sockets:
+        await socket_.expect("presence_update")
+    await realtime.publish_async([(realtime.OPERATORS_GROUP, "sla_alert", {"probe": "direct"})])
+    for socket_ in sockets:
+        assert (await socket_.expect("sla_alert", probe="direct"))["payload"] == {"probe": "direct"}
+    layer = get_channel_layer()._get_layer()
+    assert len(layer.sinks) == 3  # each socket is served by the direct path
+    for socket_ in sockets:
+        await socket_.close()
