@@ -134,3 +134,23 @@ async def test_fanned_out_frames_reach_every_socket_through_the_direct_path(pubs
     assert len(layer.sinks) == 3  # each socket is served by the direct path
     for socket_ in sockets:
         await socket_.close()
+
+
+async def test_many_publishes_at_once_all_arrive_in_the_order_they_were_made(pubsub_redis):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("busy", channel)
+
+    # 300 publishers at the same instant (a burst of webhooks): batched, none lost, none reordered.
+    await asyncio.gather(*(layer.group_send("busy", {"type": "server.event", "n": n}) for n in range(300)))
+    received = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(300)]
+
+    assert received == list(range(300))
+
+
+async def test_a_publish_while_redis_is_down_fails_for_its_publisher(pubsub_redis):
+    layer = get_channel_layer()
+    await layer.group_send("anyone", {"type": "server.event", "n": 1})  # connected
+    await sync_to_async(pubsub_redis.kill)()
+    with pytest.raises((ConnectionError, OSError, redis.exceptions.RedisError)):
+        await asyncio.wait_for(layer.group_send("anyone", {"type": "server.event", "n": 2}), 10)
