@@ -62,6 +62,7 @@ from cluster import (
     post_webhook,
     signed_webhook,
 )
+from lean_socket import LeanSocket
 from webhook import RawHttpClient
 
 from livechat.realtime import OPERATORS_GROUP, SERVER_EVENT
@@ -77,7 +78,7 @@ TARGET_P99_MS = 50.0
 TARGET_RATIO = 2.0
 FIRST_OPERATOR_ID = 5_000_000
 # Markers in message texts; frames carry them as-is (the consumer sends ensure_ascii=False JSON).
-MARKER = re.compile(r"(hook|base)#(\d+)#")
+MARKER = re.compile(rb"(hook|base)#(\d+)#")
 FRAME_PREFIX = len('{"type": "')
 
 Arrival = tuple[str, str, int, int, float]  # source, frame kind ("con"/"new"), marker, socket, time
@@ -99,27 +100,35 @@ async def _reader(plan: ReaderPlan, conn: Connection) -> None:
     seen: list[Arrival] = []
     frames = [0]
 
-    def reader(index: int) -> Callable[[str, float], None]:
-        def on_text(text: str, at: float) -> None:
+    def reader(index: int) -> Callable[[bytes, float], None]:
+        def on_frame(text: bytes, at: float) -> None:
             frames[0] += 1
             found = MARKER.search(text)
             if found:
-                kind = text[FRAME_PREFIX : FRAME_PREFIX + 3]
-                seen.append((found.group(1), kind, int(found.group(2)), index, at))
+                kind = text[FRAME_PREFIX : FRAME_PREFIX + 3].decode()
+                seen.append((found.group(1).decode(), kind, int(found.group(2)), index, at))
 
-        return on_text
+        return on_frame
 
-    sockets: list[OperatorSocket] = []
+    async def open_socket(index: int, url: str, operator: Operator, conversation_id: int) -> LeanSocket:
+        socket = await LeanSocket.connect(url, timeout=60)
+        socket.send("auth", {"token": operator.token})
+        await socket.wait_for("auth_success", timeout=60)
+        socket.on_frame = reader(index)
+        socket.send("join_room", {"conversation_id": conversation_id})
+        return socket
+
+    sockets: list[LeanSocket] = []
     for start in range(0, len(plan.sockets), 20):
-        batch = plan.sockets[start : start + 20]
-        sockets += await asyncio.gather(
-            *(
-                OperatorSocket.connect(url, operator, ping_every=25.0, timeout=60, on_text=reader(index))
-                for index, url, operator, _ in batch
-            )
-        )
-    for socket, (_, _, _, conversation_id) in zip(sockets, plan.sockets, strict=True):
-        await socket.send("join_room", {"conversation_id": conversation_id})
+        sockets += await asyncio.gather(*(open_socket(*spec) for spec in plan.sockets[start : start + 20]))
+
+    async def heartbeat() -> None:  # the console's ping every 25 s keeps presence alive
+        while True:
+            await asyncio.sleep(25)
+            for socket in sockets:
+                socket.send("ping")
+
+    pinger = asyncio.create_task(heartbeat())
 
     commands: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     loop = asyncio.get_running_loop()
@@ -135,10 +144,13 @@ async def _reader(plan: ReaderPlan, conn: Connection) -> None:
             conn.send([a for a in seen if a[0] == argument])
             seen[:] = [a for a in seen if a[0] != argument]
         elif command == "closed":
-            conn.send(sum(1 for s in sockets if s.ws.close_code is not None))
+            conn.send(sum(1 for s in sockets if s.close_code is not None))
         elif command == "stop":
             loop.remove_reader(conn.fileno())
-            await asyncio.gather(*(s.close() for s in sockets))
+            pinger.cancel()
+            for socket in sockets:
+                socket.close()
+            await asyncio.sleep(0.5)  # let the close frames go out
             conn.send("stopped")
             return
 
