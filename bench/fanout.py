@@ -5,7 +5,9 @@ processes that share one PostgreSQL database and one Redis. Every socket is in t
 group (every operator hears `conversation_update` for every inbound message) and in the room of
 one of `--conversations` conversations (its members also get `new_message`). The sockets are
 held by `--readers` client processes, so that reading tens of thousands of frames a second does
-not slow down the process that sends.
+not slow down the process that sends; they read with bench/lean_socket.py, a minimal client that
+costs a fraction of the CPU of the `websockets` library (the readers share the servers' cores).
+Webhooks are posted with bench/webhook.py's lean HTTP client for the same reason.
 
 1. webhook → socket: signed webhooks with a unique marker in the text are posted round-robin to
    the daphne processes at `--rate`/s for `--duration` s (open loop: latency counts from the time
@@ -20,8 +22,8 @@ lost, ratio ≤ 2. A delivery counts as lost if it has not arrived 30 s after th
 send (under overload that includes deliveries still queued). Latencies are measured with the
 system-wide monotonic clock, which every process on the machine shares.
 
-    .venv/bin/python bench/fanout.py                       # RedisChannelLayer (the default)
-    .venv/bin/python bench/fanout.py --layer redis-pubsub  # RedisPubSubChannelLayer
+    .venv/bin/python bench/fanout.py                       # the pub/sub layer (the default)
+    .venv/bin/python bench/fanout.py --layer redis         # RedisChannelLayer
     .venv/bin/python bench/fanout.py --rate 20             # a lighter load
 
 The bench recreates (and drops) its database `livechat_bench_fanout` on the PostgreSQL server of
