@@ -44,14 +44,16 @@ class RedisPresence:
     async def touch(self, operator_id: int, socket_id: str) -> bool:
         now = time.time()
         expires = now + _ttl()
-        was = await self.redis.zscore(f"{KEY}:operators", operator_id)
+        # One round trip (every socket's heartbeat comes here): read the operator's expiry and
+        # refresh it in the same MULTI.
         async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zscore(f"{KEY}:operators", operator_id)
             pipe.zadd(self._sockets(operator_id), {socket_id: expires})
             pipe.zremrangebyscore(self._sockets(operator_id), "-inf", now)
             pipe.expire(self._sockets(operator_id), int(_ttl()) + 5)
             pipe.zadd(f"{KEY}:operators", {str(operator_id): expires})
             pipe.hsetnx(f"{KEY}:status", str(operator_id), "online")
-            await pipe.execute()
+            was = (await pipe.execute())[0]
         return was is None or was < now
 
     async def remove(self, operator_id: int, socket_id: str) -> bool:
