@@ -197,10 +197,13 @@ class _Shard(RedisSingleShardConnection):
                 async with self._lock:
                     self._ensure_redis()
                     redis_client = self._redis
-                async with redis_client.pipeline(transaction=False) as pipe:
-                    for channel, message, _ in batch:
-                        pipe.publish(channel, message)
-                    await pipe.execute()
+                if len(batch) == 1:  # the usual case when the process is not busy
+                    await redis_client.publish(batch[0][0], batch[0][1])
+                else:
+                    async with redis_client.pipeline(transaction=False) as pipe:
+                        for channel, message, _ in batch:
+                            pipe.publish(channel, message)
+                        await pipe.execute()
             except Exception as exc:  # each publisher hears of it, as with the stock shard
                 for _, _, done in batch:
                     if not done.done():
