@@ -22,7 +22,8 @@ Converter = Callable[[Any, Any, Any], Any]
 
 
 def insert(instance: Model, *, unless_exists: str | None = None, using: str = "default") -> bool:
-    """INSERT the new `instance` like `save(force_insert=True)`, and set its primary key.
+    """INSERT the new `instance` like `save(force_insert=True)`, and set its (database-assigned)
+    primary key. No signals are sent: the models inserted here have no receivers.
 
     With `unless_exists` (a unique column), a row that already has the same value is left
     alone and nothing is inserted — also when a concurrent transaction is inserting it: the
@@ -44,8 +45,9 @@ def insert(instance: Model, *, unless_exists: str | None = None, using: str = "d
     return True
 
 
-def _insert_fields(model: type[Model]) -> list[Field]:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+@cache
+def _insert_fields(model: type[Model]) -> tuple[Field, ...]:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 @cache
