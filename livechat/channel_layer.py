@@ -127,8 +127,10 @@ class _LoopLayer(RedisPubSubLoopLayer):
                 sink, message = self.outbox.popleft()
                 try:
                     await sink(message)
-                except Exception:  # that socket's problem; the others still get theirs
-                    logger.warning("direct delivery to a consumer failed", exc_info=True)
+                except Exception:
+                    # That socket's problem, usually that it is closing (the server refuses to
+                    # send on a socket whose close handshake began); the others still get theirs.
+                    logger.debug("direct delivery to a consumer failed", exc_info=True)
 
     def connection_lost(self, why: str) -> None:
         """Every channel of this process may have missed events: fail its next receive()."""
