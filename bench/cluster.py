@@ -83,6 +83,15 @@ def drop_database(url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def flush_redis(url: str) -> None:
+    """A bench's own Redis database starts empty: no groups or presence left by an earlier run."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
 def server_env(database_url: str, redis_url: str, line_api_port: int, **extra: str) -> dict[str, str]:
     """What a production-like daphne gets: DEBUG off, the LINE simulator standing in for LINE."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DJANGO_"))}

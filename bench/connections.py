@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster import Cluster, Daphne, Operator, OperatorSocket, create_operators, is_postgres
+from cluster import Cluster, Daphne, Operator, OperatorSocket, create_operators, flush_redis, is_postgres
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench_fanout"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
@@ -183,14 +183,6 @@ async def measure(args: argparse.Namespace, server: Daphne, operators: list[Oper
         f"  < {TARGET_KIB_PER_SOCKET} KiB per socket: {per_socket:.1f} KiB → {'met' if small else 'MISSED'}"
     )
     return 0 if held and small else 1
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
 
 
 def parse_args() -> argparse.Namespace:

@@ -60,6 +60,7 @@ from cluster import (
     Operator,
     OperatorSocket,
     create_operators,
+    flush_redis,
     is_postgres,
     post_webhook,
     signed_webhook,
@@ -512,15 +513,6 @@ async def measure(args: argparse.Namespace, cluster: Cluster, operators: list[Op
 
 def met(ok: bool) -> str:
     return "met" if ok else "MISSED"
-
-
-def flush_redis(url: str) -> None:
-    """The bench's own Redis database starts empty: no groups or presence left by an earlier run."""
-    import redis
-
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
 
 
 def parse_args() -> argparse.Namespace:

@@ -59,6 +59,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cluster import server_env  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 from livechat.simulator.events import new_user_id, sign, text_event, webhook_body  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench"
@@ -320,23 +322,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def server_env(line_port: int, database_url: str, redis_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_CHANNEL_")}
-    env.update(
-        DEBUG="0",
-        SECRET_KEY="bench",
-        ALLOWED_HOSTS="127.0.0.1",
-        LINE_SIMULATOR="1",
-        # LINE is played by the simulator in a daphne of its own (the LINE stand-in): in production
-        # LINE's work happens on LINE's servers, not in the process under test.
-        LINE_API_BASE_URL=f"http://127.0.0.1:{line_port}/simulator/line-api",
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-    )
-    return env
 
 
 def database_name(database_url: str) -> str:
@@ -616,7 +601,9 @@ def run(args: argparse.Namespace) -> int:
     if args.start_server:
         port, line_port = free_port(), free_port()
         base_url = f"http://127.0.0.1:{port}"
-        env = server_env(line_port, args.database_url, args.redis_url)
+        # LINE is played by the simulator in a daphne of its own (the LINE stand-in): in production
+        # LINE's work happens on LINE's servers, not in the process under test.
+        env = server_env(args.database_url, args.redis_url, line_port)
         secret = SIMULATOR_SECRET
         recreate_database(args.database_url)
     else:
