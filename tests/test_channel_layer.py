@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import get_channel_layer
 
 from livechat import realtime
-from tests.test_layer_failure import DisposableRedis
+from tests.test_layer_failure import DisposableRedis, layer_on_disposable_redis
 from tests.ws import operator_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,15 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def pubsub_redis(settings) -> Iterator[DisposableRedis]:
-    server = DisposableRedis()
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "livechat.channel_layer.PubSubChannelLayer", "CONFIG": {"hosts": [server.url]}}
-    }
-    settings.REDIS_URL = server.url
-    channel_layers.backends = {}
-    yield server
-    server.kill()
-    channel_layers.backends = {}
+    yield from layer_on_disposable_redis(settings, "livechat.channel_layer.PubSubChannelLayer")
 
 
 async def test_events_reach_the_socket(pubsub_redis, operator):

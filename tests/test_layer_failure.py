@@ -61,21 +61,24 @@ class DisposableRedis:
             self.process.wait(5)
 
 
-@pytest.fixture
-def disposable_redis(settings) -> Iterator[DisposableRedis]:
+def layer_on_disposable_redis(settings, backend: str) -> Iterator[DisposableRedis]:
+    """The channel layer `backend` (and presence) on a Redis of the test's own, killed after."""
     if not shutil.which("redis-server"):
         pytest.skip("needs the redis-server binary")
     from channels.layers import channel_layers
 
     server = DisposableRedis()
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [server.url]}}
-    }
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": backend, "CONFIG": {"hosts": [server.url]}}}
     settings.REDIS_URL = server.url
     channel_layers.backends = {}
     yield server
     server.kill()
     channel_layers.backends = {}
+
+
+@pytest.fixture
+def disposable_redis(settings) -> Iterator[DisposableRedis]:
+    yield from layer_on_disposable_redis(settings, "channels_redis.core.RedisChannelLayer")
 
 
 def test_a_webhook_is_stored_and_acknowledged_when_the_channel_layer_is_down(disposable_redis, webhook):
