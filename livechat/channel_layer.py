@@ -196,9 +196,10 @@ class _Shard(RedisSingleShardConnection):
             batch = list(self._outgoing)
             self._outgoing.clear()
             try:
-                async with self._lock:
-                    self._ensure_redis()
-                    redis_client = self._redis
+                if self._redis is None:  # the lock guards creating the client, not using it
+                    async with self._lock:
+                        self._ensure_redis()
+                redis_client = self._redis
                 if len(batch) == 1:  # the usual case when the process is not busy
                     await redis_client.publish(batch[0][0], batch[0][1])
                 else:
