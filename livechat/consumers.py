@@ -23,12 +23,15 @@ from channels.sessions import InstanceSessionWrapper
 from rest_framework.authtoken.models import Token
 
 from accounts import availability
-from livechat import actions, background, line_api, presence, protocol, realtime
+from livechat import actions, background, line_api, presence, protocol, realtime, websocket_wire
 from livechat.models import Conversation
 from livechat.payloads import conversation_payload, message_payload, operator_payload
 from livechat.protocol import CloseCode, ErrorCode, FrameError
 
 logger = logging.getLogger(__name__)
+
+# Where server_event memoizes an event's encoded frame (websocket_wire) in the event itself.
+WIRE_FRAME = "_wire_frame"
 
 
 class LiveChatConsumer(AsyncWebsocketConsumer):
@@ -63,6 +66,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = _without_session_saving(send)
+        self.write_wire = websocket_wire.wire_writer(self.base_send)
         sources = [receive]
         stop_direct_delivery = None
         if self.channel_layer is not None:
@@ -405,6 +409,13 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         if self.user is not None and event.get("origin_operator_id") == self.user.pk:
             return  # e.g. their own typing
         text = event.get("text") or json.dumps(event["frame"], ensure_ascii=False)
+        if self.write_wire is not None:
+            # The layer hands one event to every socket of the process: the frame is built once.
+            wire = event.get(WIRE_FRAME)
+            if wire is None:
+                wire = event[WIRE_FRAME] = websocket_wire.text_frame(text)
+            if self.write_wire(wire):
+                return
         await self.base_send({"type": "websocket.send", "text": text})
 
     async def session_end(self, event: dict[str, Any]) -> None:
