@@ -35,6 +35,7 @@ or a request failed.
 import argparse
 import asyncio
 import copy
+import gc
 import json
 import multiprocessing
 import os
@@ -66,7 +67,7 @@ from cluster import (
     signed_webhook,
 )
 from lean_socket import LeanSocket
-from webhook import RawHttpClient
+from webhook import RawHttpClient, database_name, postgres_backends, process_cpu_seconds
 
 from livechat.realtime import OPERATORS_GROUP, SERVER_EVENT
 from livechat.simulator.events import new_user_id, text_event
@@ -96,6 +97,9 @@ class ReaderPlan:
 
 
 def reader_process(plan: ReaderPlan, conn: Connection) -> None:
+    # What a reader keeps (a tuple per arrival, hundreds of thousands) has no cycles; the
+    # collector would only walk it again and again, pausing the reading by up to ~0.4 s.
+    gc.disable()
     asyncio.run(_reader(plan, conn))
 
 
@@ -125,10 +129,14 @@ async def _reader(plan: ReaderPlan, conn: Connection) -> None:
     for start in range(0, len(plan.sockets), 20):
         sockets += await asyncio.gather(*(open_socket(*spec) for spec in plan.sockets[start : start + 20]))
 
-    async def heartbeat() -> None:  # the console's ping every 25 s keeps presence alive
+    async def heartbeat() -> None:
+        """The console pings every 25 s to stay present. Each browser's timer starts when its
+        page loads, so the pings are spread over the interval: every socket at the same instant
+        would be a burst no real team sends (and a stall of ~0.3 s on each process here)."""
+        step = 25.0 / len(sockets)
         while True:
-            await asyncio.sleep(25)
             for socket in sockets:
+                await asyncio.sleep(step)
                 socket.send("ping")
 
     pinger = asyncio.create_task(heartbeat())
@@ -240,16 +248,28 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def redis_server_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if (entry / "comm").read_text().strip() == "redis-server":
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
 
 
-def cpu_snapshot(servers: list[Daphne], readers: Readers) -> dict[str, float]:
-    snapshot = {s.name: cpu_seconds(s.pid) for s in servers}
-    snapshot["readers"] = sum(cpu_seconds(p.pid) for p in readers.processes if p.pid)
+def cpu_snapshot(servers: list[Daphne], readers: Readers, database: str) -> dict[str, float]:
+    def used(pids: list[int | None]) -> float:
+        return sum(process_cpu_seconds(pid) or 0.0 for pid in pids if pid)
+
+    snapshot = {s.name: used([s.pid]) for s in servers}
+    snapshot["readers"] = used([p.pid for p in readers.processes])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     snapshot["sender"] = usage.ru_utime + usage.ru_stime
+    if database:
+        snapshot["PostgreSQL"] = used(list(postgres_backends(database)))
+    snapshot["Redis"] = used(list(redis_server_pids()))
     return snapshot
 
 
@@ -392,14 +412,19 @@ async def open_conversations(
 
 
 async def run_phase(
-    readers: Readers, servers: list[Daphne], make: Callable[[], Awaitable[Phase]], source: str, expected: int
+    readers: Readers,
+    servers: list[Daphne],
+    database: str,
+    make: Callable[[], Awaitable[Phase]],
+    source: str,
+    expected: int,
 ) -> tuple[Phase, list[Arrival]]:
-    before = cpu_snapshot(servers, readers)
+    before = cpu_snapshot(servers, readers, database)
     started = time.perf_counter()
     phase = await make()
     await asyncio.to_thread(wait_for_deliveries, readers, source, expected, 30)
     elapsed = time.perf_counter() - started
-    after = cpu_snapshot(servers, readers)
+    after = cpu_snapshot(servers, readers, database)
     phase.cpu = {name: 100 * (after[name] - before[name]) / elapsed for name in before}
     arrivals = [a for batch in readers.ask("collect", source) for a in batch]
     return phase, arrivals
@@ -447,6 +472,7 @@ async def measure(args: argparse.Namespace, cluster: Cluster, operators: list[Op
             hook, arrivals = await run_phase(
                 readers,
                 servers,
+                database_name(cluster.database_url),
                 lambda: webhook_phase(servers, customers, args.rate, count),
                 "hook",
                 count * (len(everyone) + per_room),
@@ -473,6 +499,7 @@ async def measure(args: argparse.Namespace, cluster: Cluster, operators: list[Op
             base, arrivals = await run_phase(
                 readers,
                 servers,
+                database_name(cluster.database_url),
                 lambda: baseline_phase(layer, sample, args.rate, count),
                 "base",
                 count * len(everyone),
