@@ -74,6 +74,18 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         instead of queueing them for its receive(). Returns the function that undoes it."""
         return self._get_layer().deliver_directly(channel, message_type, sink)
 
+    async def group_send_many(self, sends: list[tuple[str, dict[str, Any]]]) -> list[BaseException | None]:
+        """group_send each (group, message), in this order, without waiting for one to reach
+        Redis before sending the next: they go out together, in one round trip when they can.
+        Returns what each send raised (None if it was sent)."""
+        layer = self._get_layer()
+        published = []
+        for group, message in sends:
+            channel = layer._get_group_channel_name(group)
+            published.append(layer._get_shard(channel).enqueue(channel, self.serialize(message)))
+        results = await asyncio.gather(*published, return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
     def deserialize(self, message: Any) -> Any:
         if message is LOST:
             raise _LayerLost
@@ -185,11 +197,15 @@ class _Shard(RedisSingleShardConnection):
         seconds (bench/fanout.py). Here one task sends everything waiting in one pipeline per
         round trip, still in the order it was published.
         """
+        await self.enqueue(channel, message)
+
+    def enqueue(self, channel: str, message: bytes) -> asyncio.Future[None]:
+        """Queue a PUBLISH; the future is done once Redis took it."""
         done = asyncio.get_running_loop().create_future()
         self._outgoing.append((channel, message, done))
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.ensure_future(self._publish_waiting())
-        await done
+        return done
 
     async def _publish_waiting(self) -> None:
         while self._outgoing:

@@ -146,3 +146,36 @@ async def test_a_publish_while_redis_is_down_fails_for_its_publisher(pubsub_redi
     await sync_to_async(pubsub_redis.kill)()
     with pytest.raises((ConnectionError, OSError, redis.exceptions.RedisError)):
         await asyncio.wait_for(layer.group_send("anyone", {"type": "server.event", "n": 2}), 10)
+
+
+async def test_one_publication_to_several_groups_arrives_in_its_order(pubsub_redis):
+    # A customer's message: new_message to the room, then conversation_update to every operator.
+    # A socket in both groups must get them in that order, though they are sent together.
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    for group in ("room", "everyone", "tabs"):
+        await layer.group_add(group, channel)
+
+    sends = [
+        (group, {"type": "session.end", "n": n}) for n in range(30) for group in ("room", "everyone", "tabs")
+    ]
+    failures = await layer.group_send_many(sends)
+    received = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in sends]
+
+    assert failures == [None] * len(sends)
+    assert received == [message["n"] for _, message in sends]
+
+
+async def test_publications_while_redis_is_down_report_each_failure(pubsub_redis, caplog):
+    layer = get_channel_layer()
+    await layer.group_send("anyone", {"type": "server.event", "n": 1})  # connected
+    await sync_to_async(pubsub_redis.kill)()
+
+    failures = await asyncio.wait_for(layer.group_send_many([("a", {"type": "x"}), ("b", {"type": "y"})]), 10)
+    assert all(isinstance(f, (ConnectionError, OSError, redis.exceptions.RedisError)) for f in failures)
+
+    await asyncio.wait_for(realtime.publish_async([("a", "sla_alert", {}), ("b", "sla_alert", {})]), 10)
+    assert [r.getMessage() for r in caplog.records if "publish" in r.getMessage()] == [
+        "channel layer publish to a failed",
+        "channel layer publish to b failed",
+    ]
