@@ -383,7 +383,7 @@ async def test_a_rush_of_handoffs_is_coalesced_into_few_queue_updates_that_miss_
         await sync_to_async(post_webhook)(client, ev.text_event(user_id, "agent"))
 
     final = await socket.expect("queue_update", where=lambda p: len(p["waiting"]) == 6)
-    with contextlib.suppress(TimeoutError):  # anything still on its way
+    with contextlib.suppress(AssertionError):  # anything still on its way (none may be)
         await socket.expect("queue_update", timeout=actions.QUEUE_UPDATE_INTERVAL * 3)
 
     assert [q["position"] for q in final["payload"]["waiting"]] == [1, 2, 3, 4, 5, 6]
@@ -393,7 +393,7 @@ async def test_a_rush_of_handoffs_is_coalesced_into_few_queue_updates_that_miss_
     # Not one per handoff: at most one per interval, however long the rush took on this host.
     sent_at = [datetime.fromisoformat(f["timestamp"]) for f in updates]
     gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(sent_at)]
-    assert len(updates) >= 2 and min(gaps) >= actions.QUEUE_UPDATE_INTERVAL * 0.8, (sizes, gaps)
+    assert all(gap >= actions.QUEUE_UPDATE_INTERVAL * 0.8 for gap in gaps), (sizes, gaps)
     await socket.close()
 
 
