@@ -84,6 +84,7 @@ FIRST_OPERATOR_ID = 5_000_000
 # Markers in message texts; frames carry them as-is (the consumer sends ensure_ascii=False JSON).
 MARKER = re.compile(rb"(hook|base)#(\d+)#")
 FRAME_PREFIX = len('{"type": "')
+PONG = b'{"type": "pong"'
 
 Arrival = tuple[str, str, int, int, float]  # source, frame kind ("con"/"new"), marker, socket, time
 
@@ -109,6 +110,8 @@ async def _reader(plan: ReaderPlan, conn: Connection) -> None:
 
     def reader(index: int) -> Callable[[bytes, float], None]:
         def on_frame(text: bytes, at: float) -> None:
+            if text.startswith(PONG):
+                return  # the heartbeat's, always some on their way: not what `settle` waits out
             frames[0] += 1
             found = MARKER.search(text)
             if found:
