@@ -38,7 +38,7 @@ def test_a_text_frame_parses_as_the_same_text(length: int) -> None:
     frame: Frame = parsed.value.value
     assert (frame.opcode, frame.fin, frame.rsv1) == (Opcode.TEXT, True, False)
     assert frame.data.decode("utf-8") == text
-    assert reader.at_eof() is not False  # nothing left over
+    assert reader.buffer == b""  # the frame is exactly as long as its header says
 
 
 def test_other_servers_sends_are_left_to_asgi() -> None:
