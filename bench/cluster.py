@@ -180,6 +180,23 @@ def _create_operators_from_stdin() -> None:
 # --- Daphne processes -----------------------------------------------------------------------------
 
 
+def wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], timeout: float, name: str, log: Callable[[], str]
+) -> None:
+    """Until the daphne at `url` answers /healthz; RuntimeError with its log if it dies or never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer /healthz within {timeout:g} s:\n{log()}")
+
+
 class Daphne:
     """One `daphne config.asgi:application` on a free loopback port."""
 
@@ -211,18 +228,11 @@ class Daphne:
 
     def wait_healthy(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout:g} s:\n{self.log()}")
+        try:
+            wait_until_healthy(self.url, self.process, timeout, self.name, self.log)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -24,6 +24,9 @@ from livechat.websocket_wire import text_frame, wire_writer
 from tests.wire_app import texts
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from cluster import free_port  # noqa: E402
 
 
 @pytest.mark.parametrize("length", [0, 1, 125, 126, 65_535, 65_536, 300_000])
@@ -50,9 +53,7 @@ def test_other_servers_sends_are_left_to_asgi() -> None:
 
 @pytest.fixture(scope="module")
 def wire_server() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     daphne = Path(sys.executable).parent / "daphne"
     server = subprocess.Popen(
         [str(daphne), "-b", "127.0.0.1", "-p", str(port), "tests.wire_app:application"],
