@@ -83,6 +83,11 @@ def auto_reply_for(text: str) -> str | None:
     return config().auto_replies.get(normalize(text))
 
 
+def would_act_on(text: str) -> bool:
+    """Whether a customer's text, in a conversation with the bot, makes the bot do something."""
+    return asks_for_human(text) or auto_reply_for(text) is not None
+
+
 def postback_action(data: str) -> str:
     """`action=handoff&…` → "handoff"."""
     return (parse_qs(data).get("action") or [""])[0]

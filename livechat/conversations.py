@@ -81,8 +81,12 @@ def next_seq(conversation: Conversation, at: datetime) -> int:
 
 def append_message(conversation: Conversation, **fields: Any) -> Message:
     """Store a message as the conversation's next seq. Must run inside a transaction."""
-    now = timezone.now()
-    seq = next_seq(conversation, now)
-    message = Message(conversation=conversation, seq=seq, **fields)
+    return store_message(conversation, Message(**fields))
+
+
+def store_message(conversation: Conversation, message: Message) -> Message:
+    """Store the new `message` as the conversation's next seq. Must run inside a transaction."""
+    message.conversation = conversation
+    message.seq = next_seq(conversation, timezone.now())
     compiled_sql.insert(message)
     return message

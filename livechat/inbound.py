@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from livechat import actions, background, bot, compiled_sql, delivery, media, profiles, realtime
-from livechat.conversations import append_message, open_conversation_for
+from livechat.conversations import OPEN_STATUSES, open_conversation_for, store_message
 from livechat.models import Contact, Conversation, Message, WebhookEvent
 from livechat.payloads import conversation_payload, message_payload
 
@@ -28,18 +28,10 @@ def process_event(raw: dict[str, Any]) -> bool:
     """Store and act on one event. Returns False if it was a duplicate delivery."""
     event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
     try:
+        if _append_in_one_statement(raw, event_id):
+            return True
         with transaction.atomic():
-            recorded = compiled_sql.insert(
-                WebhookEvent(
-                    webhook_event_id=event_id,
-                    event_type=str(raw.get("type", ""))[:40],
-                    source_type=str((raw.get("source") or {}).get("type", ""))[:10],
-                    raw=raw,
-                    is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
-                    processed_at=timezone.now(),
-                ),
-                unless_exists="webhook_event_id",
-            )
+            recorded = compiled_sql.insert(_webhook_event(raw, event_id), unless_exists="webhook_event_id")
             if not recorded:  # the webhookEventId is already stored: LINE redelivered it
                 return False
             _handle(raw)
@@ -57,6 +49,42 @@ def process_event(raw: dict[str, Any]) -> bool:
                 "processing_error": f"{type(exc).__name__}: {exc}"[:2000],
             },
         )
+    return True
+
+
+def _webhook_event(raw: dict[str, Any], event_id: str) -> WebhookEvent:
+    return WebhookEvent(
+        webhook_event_id=event_id,
+        event_type=str(raw.get("type", ""))[:40],
+        source_type=str((raw.get("source") or {}).get("type", ""))[:10],
+        raw=raw,
+        is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+        processed_at=timezone.now(),
+    )
+
+
+def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
+    """The hot path — a customer writing in their open conversation, with nothing for the bot
+    to do — as one statement (compiled_sql.append_to_open_conversation), without a transaction.
+
+    False when it does not apply or wrote nothing (no open conversation, or a redelivery): the
+    transactional path then handles the event from the start.
+    """
+    source = raw.get("source") or {}
+    user_id = source.get("userId")
+    if raw.get("type") != "message" or source.get("type") != "user" or not user_id:
+        return False
+    if not compiled_sql.can_append_in_one_statement():
+        return False
+    message = _inbound_message(raw)
+    if message.type == Message.Type.TEXT and bot.would_act_on(message.text):
+        return False  # a bot reply or a handoff must commit together with the message
+    conversation = compiled_sql.append_to_open_conversation(
+        _webhook_event(raw, event_id), message, str(user_id), OPEN_STATUSES, timezone.now()
+    )
+    if conversation is None:
+        return False
+    _after_stored(conversation, message)  # committed already: runs at once
     return True
 
 
@@ -113,9 +141,19 @@ def _message_fields(body: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _store_inbound(conversation: Conversation, raw: dict[str, Any], **fields: Any) -> Message:
-    return append_message(
-        conversation,
+def _inbound_message(raw: dict[str, Any]) -> Message:
+    """The (unsaved) message a LINE message event brings."""
+    body = raw.get("message") or {}
+    return _customer_message(
+        raw,
+        line_message_id=str(body["id"]) if body.get("id") else None,
+        mark_as_read_token=str(body.get("markAsReadToken") or ""),
+        **_message_fields(body),
+    )
+
+
+def _customer_message(raw: dict[str, Any], **fields: Any) -> Message:
+    return Message(
         direction=Message.Direction.IN,
         sender_kind=Message.SenderKind.CUSTOMER,
         status=Message.Status.RECEIVED,
@@ -125,14 +163,17 @@ def _store_inbound(conversation: Conversation, raw: dict[str, Any], **fields: An
     )
 
 
-def _announce(conversation: Conversation, message: Message, conversation_created: bool) -> None:
-    """Tell the room about the message and every operator about the conversation's change."""
+def _after_stored(conversation: Conversation, message: Message) -> None:
+    """After commit: tell the room about the message and every operator about the conversation's
+    change, and fetch the bytes of a media message."""
     payload = message_payload(message)
     summary = {"conversation": conversation_payload(conversation), "messages": [payload]}
     realtime.publish_on_commit(
         (realtime.conversation_group(conversation.pk), "new_message", {"message": payload}),
         (realtime.OPERATORS_GROUP, "conversation_update", summary),
     )
+    if message.media_status == Message.MediaStatus.PENDING:
+        background.submit_on_commit(media.download, message.pk)
 
 
 def _after_first_contact(contact: Contact, created: bool) -> None:
@@ -141,20 +182,10 @@ def _after_first_contact(contact: Contact, created: bool) -> None:
 
 
 def _on_message(raw: dict[str, Any], user_id: str) -> None:
-    body = raw.get("message") or {}
-    conversation, contact_created, conversation_created = open_conversation_for(user_id)
-    fields = _message_fields(body)
-    message = _store_inbound(
-        conversation,
-        raw,
-        line_message_id=str(body["id"]) if body.get("id") else None,
-        mark_as_read_token=str(body.get("markAsReadToken") or ""),
-        **fields,
-    )
-    _announce(conversation, message, conversation_created)
+    conversation, contact_created, _ = open_conversation_for(user_id)
+    message = store_message(conversation, _inbound_message(raw))
+    _after_stored(conversation, message)
     _after_first_contact(conversation.contact, contact_created)
-    if message.media_status == Message.MediaStatus.PENDING:
-        background.submit_on_commit(media.download, message.pk)
     if message.type == Message.Type.TEXT:
         _bot_answers_text(conversation, message)
 
@@ -177,15 +208,17 @@ def _bot_answers_text(conversation: Conversation, message: Message) -> None:
 def _on_postback(raw: dict[str, Any], user_id: str) -> None:
     postback = raw.get("postback") or {}
     data = str(postback.get("data", ""))
-    conversation, contact_created, conversation_created = open_conversation_for(user_id)
-    message = _store_inbound(
+    conversation, contact_created, _ = open_conversation_for(user_id)
+    message = store_message(
         conversation,
-        raw,
-        type=Message.Type.POSTBACK,
-        text=str(postback.get("displayText") or data)[:5000],
-        payload={"data": data, "params": postback.get("params") or {}},
+        _customer_message(
+            raw,
+            type=Message.Type.POSTBACK,
+            text=str(postback.get("displayText") or data)[:5000],
+            payload={"data": data, "params": postback.get("params") or {}},
+        ),
     )
-    _announce(conversation, message, conversation_created)
+    _after_stored(conversation, message)
     _after_first_contact(conversation.contact, contact_created)
     if bot.postback_action(data) == "handoff":
         actions.request_handoff(conversation, reply_token=message.reply_token)
