@@ -97,24 +97,48 @@ class _Columns:
         return self.model.from_db(using, self.attnames, values)
 
 
-@cache
-def _open_conversation_select(using: str, status_count: int) -> tuple[str, list[_Columns]]:
+def _with_contact_and_operator(alias: str, using: str) -> tuple[list[_Columns], str]:
+    """The columns of a conversation (under `alias`), its contact's (`ct`) and its operator's
+    (`u`), and the joins that bring the latter two: what `_conversation_from` reads back."""
     from livechat.models import Contact, Conversation
 
-    user_model = get_user_model()
     qn = connections[using].ops.quote_name
+    user_model = get_user_model()
     parts = [
-        _Columns(Conversation, "c", using),
+        _Columns(Conversation, alias, using),
         _Columns(Contact, "ct", using),
         _Columns(user_model, "u", using),
     ]
+    joins = (
+        f"INNER JOIN {qn(Contact._meta.db_table)} ct ON {alias}.{qn('contact_id')} = ct.{qn('id')} "
+        f"LEFT OUTER JOIN {qn(user_model._meta.db_table)} u "
+        f"ON {alias}.{qn('assigned_operator_id')} = u.{qn(user_model._meta.pk.column)}"
+    )
+    return parts, joins
+
+
+def _conversation_from(row: Sequence[Any], parts: list[_Columns], using: str) -> tuple[Any, int]:
+    """The conversation, with `contact` and `assigned_operator`, that starts `row`; and the
+    index of the row's first column after them."""
+    conversation_cols, contact_cols, operator_cols = parts
+    conversation = conversation_cols.instance(row, 0, using)
+    start = len(conversation_cols.fields)
+    conversation.contact = contact_cols.instance(row, start, using)
+    start += len(contact_cols.fields)
+    conversation.assigned_operator = operator_cols.instance(row, start, using)
+    return conversation, start + len(operator_cols.fields)
+
+
+@cache
+def _open_conversation_select(using: str, status_count: int) -> tuple[str, list[_Columns]]:
+    from livechat.models import Conversation
+
+    qn = connections[using].ops.quote_name
+    parts, joins = _with_contact_and_operator("c", using)
     open_statuses = ", ".join(["%s"] * status_count)
     sql = (
         f"SELECT {', '.join(p.sql for p in parts)} "  # noqa: S608
-        f"FROM {qn(Conversation._meta.db_table)} c "
-        f"INNER JOIN {qn(Contact._meta.db_table)} ct ON c.{qn('contact_id')} = ct.{qn('id')} "
-        f"LEFT OUTER JOIN {qn(user_model._meta.db_table)} u "
-        f"ON c.{qn('assigned_operator_id')} = u.{qn(user_model._meta.pk.column)} "
+        f"FROM {qn(Conversation._meta.db_table)} c {joins} "
         f"WHERE ct.{qn('line_user_id')} = %s AND c.{qn('status')} IN ({open_statuses}) "
         # At most one row can match (one_open_conversation_per_contact): no ORDER BY needed.
         "LIMIT 1"
@@ -129,17 +153,11 @@ def find_conversation(line_user_id: str, statuses: Sequence[str], using: str = "
     statuses that at most one of a contact's conversations can be in.
     """
     connection = connections[using]
-    sql, (conversation_cols, contact_cols, operator_cols) = _open_conversation_select(using, len(statuses))
+    sql, parts = _open_conversation_select(using, len(statuses))
     with connection.cursor() as cursor:
         cursor.execute(sql, [line_user_id, *statuses])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    conversation = conversation_cols.instance(row, 0, using)
-    start = len(conversation_cols.fields)
-    conversation.contact = contact_cols.instance(row, start, using)
-    conversation.assigned_operator = operator_cols.instance(row, start + len(contact_cols.fields), using)
-    return conversation
+    return None if row is None else _conversation_from(row, parts, using)[0]
 
 
 def can_append_in_one_statement(using: str = "default") -> bool:
@@ -174,9 +192,9 @@ def append_to_open_conversation(
     keeps a message out of a conversation closed meanwhile, and a duplicate event takes no seq.
     """
     connection = connections[using]
-    sql, (conversation_cols, contact_cols, operator_cols) = _append_sql(using, len(statuses))
+    sql, parts = _append_sql(using, len(statuses))
     event_fields, message_fields = _insert_fields(type(event)), _message_value_fields()
-    at_field = conversation_cols.model._meta.get_field("last_message_at")
+    at_field = parts[0].model._meta.get_field("last_message_at")
     params = [
         line_user_id,
         *statuses,
@@ -189,12 +207,8 @@ def append_to_open_conversation(
         row = cursor.fetchone()
     if row is None:
         return None
-    conversation = conversation_cols.instance(row, 0, using)
-    start = len(conversation_cols.fields)
-    conversation.contact = contact_cols.instance(row, start, using)
-    start += len(contact_cols.fields)
-    conversation.assigned_operator = operator_cols.instance(row, start, using)
-    message.pk = row[start + len(operator_cols.fields)]
+    conversation, message_id_index = _conversation_from(row, parts, using)
+    message.pk = row[message_id_index]
     message.conversation = conversation
     message.seq = conversation.last_seq
     message._state.adding = False
@@ -219,10 +233,9 @@ def _append_sql(using: str, status_count: int) -> tuple[str, list[_Columns]]:
 
     connection = connections[using]
     qn = connection.ops.quote_name
-    user_model = get_user_model()
     conversation_table, contact_table = qn(Conversation._meta.db_table), qn(Contact._meta.db_table)
     event_table, message_table = qn(WebhookEvent._meta.db_table), qn(Message._meta.db_table)
-    user_table, pk = qn(user_model._meta.db_table), qn("id")
+    pk = qn("id")
 
     def typed(field: Field) -> str:
         # INSERT … SELECT types its values from the select list, not from the target columns:
@@ -236,11 +249,7 @@ def _append_sql(using: str, status_count: int) -> tuple[str, list[_Columns]]:
         source = _FROM_CONVERSATION.get(field.attname)
         message_values.append(f"up.{qn(source)}" if source else typed(field))
     conversation_columns = ", ".join(f"c.{qn(f.column)}" for f in Conversation._meta.concrete_fields)
-    parts = [
-        _Columns(Conversation, "up", using),
-        _Columns(Contact, "ct", using),
-        _Columns(user_model, "u", using),
-    ]
+    parts, joins = _with_contact_and_operator("up", using)
     open_statuses = ", ".join(["%s"] * status_count)
     sql = (
         # The open conversation, locked; FOR UPDATE skips it if a concurrent close committed.
@@ -259,9 +268,6 @@ def _append_sql(using: str, status_count: int) -> tuple[str, list[_Columns]]:
         f"RETURNING {conversation_columns}), "
         f"msg AS (INSERT INTO {message_table} ({', '.join(message_columns)}) "
         f"SELECT {', '.join(message_values)} FROM up RETURNING {pk}) "
-        f"SELECT {', '.join(p.sql for p in parts)}, msg.{pk} FROM up CROSS JOIN msg "
-        f"INNER JOIN {contact_table} ct ON up.{qn('contact_id')} = ct.{pk} "
-        f"LEFT OUTER JOIN {user_table} u ON up.{qn('assigned_operator_id')} = "
-        f"u.{qn(user_model._meta.pk.column)}"
+        f"SELECT {', '.join(p.sql for p in parts)}, msg.{pk} FROM up CROSS JOIN msg {joins}"
     )
     return sql, parts
