@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from livechat.models import (
+    AutoReply,
     Contact,
     Conversation,
     ConversationEvent,
@@ -164,6 +165,23 @@ def test_it_downloads_a_customers_image_and_shows_it_only_to_staff(line, webhook
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_image_in_an_open_conversation_is_numbered_next_and_downloaded(line, webhook, settle):
+    """The second message takes the one-statement path on PostgreSQL: it must still be fetched."""
+    user = ev.new_user_id()
+    message_id = ev.new_message_id()
+    SimulatorContent.objects.create(message_id=message_id, content_type="image/jpeg", data=JPEG)
+
+    webhook(ev.text_event(user, "สวัสดีค่ะ"))
+    webhook(ev.message_event(user, {"type": "image", "id": message_id, "contentProvider": {"type": "line"}}))
+    settle()
+
+    image = Message.objects.get(conversation__contact__line_user_id=user, type=Message.Type.IMAGE)
+    assert (image.seq, image.conversation.last_seq) == (2, 2)
+    assert image.media_status == Message.MediaStatus.STORED
+    with image.media.open("rb") as stored:
+        assert stored.read() == JPEG
+
+
 def test_it_offers_a_customers_file_as_a_download_under_its_name(line, webhook, settle, client, operator):
     user = ev.new_user_id()
     message_id = ev.new_message_id()
@@ -379,6 +397,20 @@ def test_ordinary_words_do_not_trigger_a_handoff(webhook, text):
     webhook(ev.text_event(user, text))
 
     assert conversation_of(user).status == Conversation.Status.BOT
+
+
+def test_an_auto_reply_keyword_in_an_open_conversation_is_answered_by_the_bot(line, webhook, settle):
+    AutoReply.objects.create(keyword="เวลาทำการ", reply_text="เปิดทุกวัน 9:00–18:00 ค่ะ")
+    user = ev.new_user_id()
+
+    webhook(ev.text_event(user, "สวัสดีค่ะ"), ev.text_event(user, "เวลาทำการ"))
+    settle()
+
+    assert "เปิดทุกวัน 9:00–18:00 ค่ะ" in line.sent_texts(user)
+    bot_reply = Message.objects.get(
+        conversation__contact__line_user_id=user, sender_kind=Message.SenderKind.BOT
+    )
+    assert bot_reply.text == "เปิดทุกวัน 9:00–18:00 ค่ะ"
 
 
 def test_a_keyword_edited_in_admin_takes_effect(webhook, admin_client):
