@@ -69,14 +69,14 @@ from cluster import (
 from lean_socket import LeanSocket
 from webhook import RawHttpClient, database_name, postgres_backends, process_cpu_seconds
 
-from livechat.realtime import OPERATORS_GROUP, SERVER_EVENT
+from livechat.realtime.publish import OPERATORS_GROUP, SERVER_EVENT
 from livechat.simulator.events import new_user_id, text_event
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench_fanout"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
 LAYERS = {
     "redis": "channels_redis.core.RedisChannelLayer",
-    "redis-pubsub": "livechat.channel_layer.PubSubChannelLayer",
+    "redis-pubsub": "livechat.realtime.channel_layer.PubSubChannelLayer",
 }
 TARGET_P99_MS = 50.0
 TARGET_RATIO = 2.0
@@ -320,7 +320,7 @@ async def webhook_phase(servers: list[Daphne], customers: list[str], rate: float
 def layer_for(backend: str, redis_url: str) -> Any:
     """The same layer, configured as config/settings.py configures it."""
     if backend == "redis-pubsub":
-        from livechat.channel_layer import PubSubChannelLayer
+        from livechat.realtime.channel_layer import PubSubChannelLayer
 
         return PubSubChannelLayer(hosts=[redis_url])
     from channels_redis.core import RedisChannelLayer
@@ -340,7 +340,7 @@ async def baseline_phase(layer: Any, sample: dict[str, Any], rate: float, count:
             "payload": payload,
             "timestamp": datetime.now(UTC).isoformat(),
         }
-        # Encoded once per group_send, as livechat.realtime.publish_async does.
+        # Encoded once per group_send, as livechat.realtime.publish.publish_async does.
         text = json.dumps(frame, ensure_ascii=False)
         try:
             await layer.group_send(OPERATORS_GROUP, {"type": SERVER_EVENT, "text": text})

@@ -12,9 +12,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.origin import BrowserOriginValidator  # noqa: E402
-from livechat.realtime import BindEventLoop  # noqa: E402
-from livechat.routing import websocket_urlpatterns  # noqa: E402
-from livechat.webhook import LineWebhookEndpoint  # noqa: E402
+from livechat.console.socket_urls import websocket_urlpatterns  # noqa: E402
+from livechat.line.webhook import LineWebhookEndpoint  # noqa: E402
+from livechat.realtime.publish import BindEventLoop  # noqa: E402
 
 application = BindEventLoop(
     ProtocolTypeRouter(

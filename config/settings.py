@@ -133,7 +133,7 @@ _REDIS_LAYERS = {
     },
     "redis-pubsub": {
         # channels_redis' RedisPubSubChannelLayer, which also closes sockets (4503) on a gap.
-        "BACKEND": "livechat.channel_layer.PubSubChannelLayer",
+        "BACKEND": "livechat.realtime.channel_layer.PubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
     },
 }
@@ -178,7 +178,7 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-MEDIA_URL = "/media/"  # never served directly: livechat.views.media checks the staff login
+MEDIA_URL = "/media/"  # never served directly: livechat.console.views.media checks the staff login
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -220,6 +220,8 @@ if LINE_SIMULATOR:
     # The simulator signs its webhooks and accepts API calls with these stand-ins.
     LINE_CHANNEL_SECRET = LINE_CHANNEL_SECRET or "simulator-channel-secret"
     LINE_CHANNEL_ACCESS_TOKEN = LINE_CHANNEL_ACCESS_TOKEN or "simulator-access-token"
+    # Its own app, tables and URLs: a production database never has them.
+    INSTALLED_APPS.append("livechat.simulator")
 # Where the SDK sends Messaging API calls (both api.line.me and api-data.line.me). With the
 # simulator on and nothing set, the app talks to its own /simulator/line-api/ over HTTP.
 LINE_API_BASE_URL: str = env.str(

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,11 +9,10 @@ from config import health
 
 urlpatterns = [
     path("", include("livechat.urls")),
-    path("simulator/", include("livechat.simulator.urls")),
-    path("console/", include("livechat.console_urls")),
+    path("console/", include("livechat.console.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/v1/", include("livechat.api_urls")),
+    path("api/v1/", include("livechat.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
@@ -21,3 +21,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
+
+if apps.is_installed("livechat.simulator"):  # LINE_SIMULATOR on: development and tests only
+    urlpatterns.append(path("simulator/", include("livechat.simulator.urls")))

@@ -12,11 +12,6 @@ from livechat.models import (
     HandoffKeyword,
     Message,
     ReadMarker,
-    SimulatorCall,
-    SimulatorContent,
-    SimulatorFault,
-    SimulatorProfile,
-    SimulatorUsedKey,
     WebhookEvent,
 )
 
@@ -166,12 +161,6 @@ class BotSettingsAdmin(admin.ModelAdmin):
         return not BotSettings.objects.exists()
 
 
-@admin.register(SimulatorCall)
-class SimulatorCallAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "method", "endpoint", "user_id", "response_status")
-    list_filter = ("endpoint", "response_status")
-
-
 @admin.register(CannedResponse)
 class CannedResponseAdmin(admin.ModelAdmin):
     list_display = ("shortcut", "title", "is_active")
@@ -183,25 +172,3 @@ class CannedResponseAdmin(admin.ModelAdmin):
 class ReadMarkerAdmin(ReadOnlyAdmin):
     list_display = ("operator", "conversation", "last_read_seq", "updated_at")
     list_select_related = ("operator", "conversation__contact")
-
-
-@admin.register(SimulatorProfile)
-class SimulatorProfileAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user_id", "language", "created_at")
-    search_fields = ("display_name", "user_id")
-
-
-@admin.register(SimulatorFault)
-class SimulatorFaultAdmin(admin.ModelAdmin):
-    list_display = ("endpoint", "status", "delay_seconds", "remaining", "created_at")
-
-
-@admin.register(SimulatorUsedKey)
-class SimulatorUsedKeyAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "key", "created_at")
-    list_filter = ("kind",)
-
-
-@admin.register(SimulatorContent)
-class SimulatorContentAdmin(ReadOnlyAdmin):
-    list_display = ("message_id", "content_type", "created_at")

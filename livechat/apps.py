@@ -7,4 +7,4 @@ class LivechatConfig(AppConfig):
     verbose_name = _("Live chat")
 
     def ready(self) -> None:
-        from livechat import operator_sessions  # noqa: F401  (connects the signal receivers)
+        from livechat.realtime import sessions  # noqa: F401  (connects the signal receivers)

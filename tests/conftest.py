@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from livechat import actions, background, bot
+from livechat.conversations import actions, bot
+from livechat.jobs import background
 from livechat.models import HandoffKeyword
 from livechat.simulator import events as line_events
 
@@ -38,7 +39,7 @@ def fresh_realtime() -> Iterator[None]:
     an empty Redis database and empty in-process presence."""
     from channels.layers import channel_layers
 
-    from livechat import presence
+    from livechat.realtime import presence
 
     channel_layers.backends = {}
     presence._memory = presence.MemoryPresence()

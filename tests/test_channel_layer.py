@@ -1,4 +1,4 @@
-"""The pub/sub channel layer (livechat.channel_layer): fast, and never silent about a lost event.
+"""The pub/sub channel layer (livechat.realtime.channel_layer): fast, and never silent about a lost event.
 
 Events published while a process's Redis subscription is down or reconnecting are gone, so every
 socket of that process must be told to resync (close 4503), whether Redis died or only the
@@ -13,7 +13,7 @@ import redis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from livechat import realtime
+from livechat.realtime import publish
 from tests.test_layer_failure import DisposableRedis, layer_on_disposable_redis
 from tests.ws import operator_socket
 
@@ -22,13 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def pubsub_redis(settings) -> Iterator[DisposableRedis]:
-    yield from layer_on_disposable_redis(settings, "livechat.channel_layer.PubSubChannelLayer")
+    yield from layer_on_disposable_redis(settings, "livechat.realtime.channel_layer.PubSubChannelLayer")
 
 
 async def test_events_reach_the_socket(pubsub_redis, operator):
     socket_ = await operator_socket(operator)
     await socket_.expect("presence_update")
-    await realtime.publish_async([(realtime.OPERATORS_GROUP, "sla_alert", {"probe": "pubsub"})])
+    await publish.publish_async([(publish.OPERATORS_GROUP, "sla_alert", {"probe": "pubsub"})])
     assert (await socket_.expect("sla_alert", probe="pubsub"))["payload"] == {"probe": "pubsub"}
 
 
@@ -63,9 +63,7 @@ async def test_sockets_connecting_after_a_reconnect_are_not_closed(pubsub_redis,
     later = await operator_socket(supervisor)
     await later.expect("presence_update")
     layer = get_channel_layer()
-    await layer.group_send(
-        realtime.OPERATORS_GROUP, {"type": realtime.SERVER_EVENT, "frame": {"type": "pong"}}
-    )
+    await layer.group_send(publish.OPERATORS_GROUP, {"type": publish.SERVER_EVENT, "frame": {"type": "pong"}})
     assert (await later.expect("pong"))["type"] == "pong"
 
 
@@ -80,7 +78,7 @@ async def test_group_add_returns_once_redis_confirmed_the_subscription(pubsub_re
     assert counts == {b"asgi__group__conversation.7": 1, channel.encode(): 1}
     await layer.group_discard("conversation.7", channel)
     await layer.group_add("conversation.7", channel)  # again at once, after an UNSUBSCRIBE
-    await layer.group_send("conversation.7", {"type": realtime.SERVER_EVENT, "text": "{}"})
+    await layer.group_send("conversation.7", {"type": publish.SERVER_EVENT, "text": "{}"})
     assert (await layer.receive(channel))["text"] == "{}"
 
 
@@ -119,7 +117,7 @@ async def test_fanned_out_frames_reach_every_socket_through_the_direct_path(pubs
     sockets = [await operator_socket(operator) for _ in range(3)]
     for socket_ in sockets:
         await socket_.expect("presence_update")
-    await realtime.publish_async([(realtime.OPERATORS_GROUP, "sla_alert", {"probe": "direct"})])
+    await publish.publish_async([(publish.OPERATORS_GROUP, "sla_alert", {"probe": "direct"})])
     for socket_ in sockets:
         assert (await socket_.expect("sla_alert", probe="direct"))["payload"] == {"probe": "direct"}
     layer = get_channel_layer()._get_layer()
@@ -174,7 +172,7 @@ async def test_publications_while_redis_is_down_report_each_failure(pubsub_redis
     failures = await asyncio.wait_for(layer.group_send_many([("a", {"type": "x"}), ("b", {"type": "y"})]), 10)
     assert all(isinstance(f, (ConnectionError, OSError, redis.exceptions.RedisError)) for f in failures)
 
-    await asyncio.wait_for(realtime.publish_async([("a", "sla_alert", {}), ("b", "sla_alert", {})]), 10)
+    await asyncio.wait_for(publish.publish_async([("a", "sla_alert", {}), ("b", "sla_alert", {})]), 10)
     assert [r.getMessage() for r in caplog.records if "publish" in r.getMessage()] == [
         "channel layer publish to a failed",
         "channel layer publish to b failed",

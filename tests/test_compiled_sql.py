@@ -9,8 +9,8 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from livechat import compiled_sql
-from livechat.conversations import OPEN_STATUSES
+from livechat.conversations import fast_path
+from livechat.conversations.store import OPEN_STATUSES
 from livechat.models import Contact, Conversation, Message, WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,7 +32,7 @@ def test_the_open_conversation_it_finds_equals_the_orms_with_contact_and_operato
         last_seq=7,
     )
 
-    found = compiled_sql.find_conversation("U-compiled", OPEN_STATUSES)
+    found = fast_path.find_conversation("U-compiled", OPEN_STATUSES)
     expected = Conversation.objects.select_related("contact", "assigned_operator").get(
         contact=contact, status__in=OPEN_STATUSES
     )
@@ -47,10 +47,10 @@ def test_an_unassigned_conversation_has_no_operator_and_an_unknown_user_none():
     contact = Contact.objects.create(line_user_id="U-bot-only")
     conversation = Conversation.objects.create(contact=contact)
 
-    found = compiled_sql.find_conversation("U-bot-only", OPEN_STATUSES)
+    found = fast_path.find_conversation("U-bot-only", OPEN_STATUSES)
 
     assert found.pk == conversation.pk and found.assigned_operator is None
-    assert compiled_sql.find_conversation("U-nobody", OPEN_STATUSES) is None
+    assert fast_path.find_conversation("U-nobody", OPEN_STATUSES) is None
 
 
 def test_an_inserted_message_reads_back_as_the_orm_stores_it():
@@ -69,7 +69,7 @@ def test_an_inserted_message_reads_back_as_the_orm_stores_it():
         line_timestamp=timezone.now(),
     )
 
-    assert compiled_sql.insert(message) is True
+    assert fast_path.insert(message) is True
 
     stored = Message.objects.get(pk=message.pk)
     assert _field_values(stored) == _field_values(message)
@@ -81,9 +81,9 @@ def test_unless_exists_skips_a_duplicate_and_leaves_the_first_row_alone():
     again = WebhookEvent(webhook_event_id="EV-1", event_type="follow", raw={"n": 2})
 
     with transaction.atomic():
-        assert compiled_sql.insert(first, unless_exists="webhook_event_id") is True
+        assert fast_path.insert(first, unless_exists="webhook_event_id") is True
     with transaction.atomic():
-        assert compiled_sql.insert(again, unless_exists="webhook_event_id") is False
+        assert fast_path.insert(again, unless_exists="webhook_event_id") is False
 
     assert again.pk is None
     stored = WebhookEvent.objects.get()
@@ -93,7 +93,7 @@ def test_unless_exists_skips_a_duplicate_and_leaves_the_first_row_alone():
 # --- the webhook's one-statement append (PostgreSQL) ---
 
 one_statement = pytest.mark.skipif(
-    not compiled_sql.can_append_in_one_statement(), reason="data-modifying WITH needs PostgreSQL"
+    not fast_path.can_append_in_one_statement(), reason="data-modifying WITH needs PostgreSQL"
 )
 
 
@@ -118,7 +118,7 @@ def _text(text: str) -> Message:
 
 def _append(event_id: str, text: str, user: str) -> tuple[Conversation | None, Message]:
     message = _text(text)
-    conversation = compiled_sql.append_to_open_conversation(
+    conversation = fast_path.append_to_open_conversation(
         _event(event_id), message, user, OPEN_STATUSES, timezone.now()
     )
     return conversation, message

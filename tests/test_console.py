@@ -19,7 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from livechat.conversations import append_message
+from livechat.conversations.store import append_message
 from livechat.models import (
     CannedResponse,
     Contact,

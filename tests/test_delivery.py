@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from livechat import delivery
-from livechat.conversations import append_message
+from livechat.conversations.store import append_message
+from livechat.delivery import sender
 from livechat.management.commands.worker import Command as Worker
 from livechat.models import Conversation, Message
 from livechat.simulator import events as ev
@@ -30,9 +30,9 @@ def chat(line, webhook, settle) -> Conversation:
 
 def send_as_operator(conversation: Conversation, operator: Any, text: str) -> Message:
     with transaction.atomic():
-        return delivery.queue_outbound(
+        return sender.queue_outbound(
             conversation,
-            delivery.line_message_for_text(text),
+            sender.line_message_for_text(text),
             sender_kind=Message.SenderKind.OPERATOR,
             operator=operator,
         )
@@ -157,8 +157,8 @@ def test_a_500_storm_ends_in_failed_with_lines_error(chat, operator, line, settl
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert message.error == "Internal server error (simulated)"
-    assert message.attempts == delivery.MAX_ATTEMPTS
-    assert [c["status"] for c in sends(line)] == [500] * delivery.MAX_ATTEMPTS
+    assert message.attempts == sender.MAX_ATTEMPTS
+    assert [c["status"] for c in sends(line)] == [500] * sender.MAX_ATTEMPTS
     assert {c["headers"]["X-Line-Retry-Key"] for c in sends(line)} == {str(message.uuid)}
     assert delivered(line) == []
 
@@ -248,13 +248,13 @@ def test_two_workers_at_once_send_each_pending_message_once(chat, line):
 def test_text_over_5000_characters_is_refused_with_a_clear_error_and_nothing_stored(chat, operator, line):
     before = Message.objects.count()
 
-    with pytest.raises(delivery.OutboundRefused, match="5001 characters; LINE accepts at most 5000"):
+    with pytest.raises(sender.OutboundRefused, match="5001 characters; LINE accepts at most 5000"):
         send_as_operator(chat, operator, "ก" * 5001)
-    with pytest.raises(delivery.OutboundRefused, match="5001 characters"), transaction.atomic():
-        delivery.queue_outbound(
+    with pytest.raises(sender.OutboundRefused, match="5001 characters"), transaction.atomic():
+        sender.queue_outbound(
             chat, {"type": "text", "text": "x" * 5001}, sender_kind=Message.SenderKind.OPERATOR
         )
-    with pytest.raises(delivery.OutboundRefused, match="empty"):
+    with pytest.raises(sender.OutboundRefused, match="empty"):
         send_as_operator(chat, operator, "   ")
 
     assert Message.objects.count() == before
@@ -272,14 +272,14 @@ def test_text_of_exactly_5000_characters_is_sent_whole(chat, operator, line, set
 
 def test_a_failed_message_retried_from_the_console_gets_sent(chat, operator, line, settle):
     expire_reply_tokens(chat)
-    line.fail(500, count=delivery.MAX_ATTEMPTS, endpoint="push")
+    line.fail(500, count=sender.MAX_ATTEMPTS, endpoint="push")
     message = send_as_operator(chat, operator, "second try")
     settle()
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
 
     with transaction.atomic():
-        assert delivery.retry_failed(message)
+        assert sender.retry_failed(message)
     settle()
 
     message.refresh_from_db()
@@ -287,7 +287,7 @@ def test_a_failed_message_retried_from_the_console_gets_sent(chat, operator, lin
     assert message.error == ""
     assert len(delivered(line)) == 1
     with transaction.atomic():
-        assert not delivery.retry_failed(message)  # already sent: nothing to retry
+        assert not sender.retry_failed(message)  # already sent: nothing to retry
 
 
 def test_running_the_worker_leaves_ctrl_c_working():

@@ -3,7 +3,7 @@
 import pytest
 from channels.layers import channel_layers
 
-from livechat.conversations import append_message, start_conversation
+from livechat.conversations.store import append_message, start_conversation
 from livechat.models import Contact, Conversation, Message
 
 pytestmark = pytest.mark.django_db

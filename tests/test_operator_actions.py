@@ -7,8 +7,8 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.utils import timezone
 
-from livechat import actions
-from livechat.conversations import start_conversation
+from livechat.conversations import actions
+from livechat.conversations.store import start_conversation
 from livechat.models import Contact, Conversation, Message
 from livechat.simulator import events as ev
 from tests.conftest import post_webhook

@@ -5,7 +5,7 @@ background pool's sends, downloads and profile fetches use their own connections
 BEGIN and COMMIT are counted too.
 
 On PostgreSQL a message in an open conversation is one statement without a transaction
-(compiled_sql.append_to_open_conversation); when that statement finds no open conversation, it
+(fast_path.append_to_open_conversation); when that statement finds no open conversation, it
 is one query more before the transactional path. SQLite always takes the transactional path.
 """
 
@@ -14,13 +14,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from livechat import compiled_sql
+from livechat.conversations import fast_path
 from livechat.models import Contact, Conversation, Message
 from livechat.simulator import events as ev
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ONE_STATEMENT = compiled_sql.can_append_in_one_statement()
+ONE_STATEMENT = fast_path.can_append_in_one_statement()
 # PostgreSQL: the one statement. SQLite: BEGIN; INSERT webhook event; SELECT open conversation
 # (with contact and operator); UPDATE … RETURNING the next seq; INSERT message; COMMIT.
 EXISTING_CONVERSATION_QUERIES = 1 if ONE_STATEMENT else 6

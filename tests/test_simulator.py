@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.urls import URLPattern
 
-from livechat.models import SimulatorCall, SimulatorContent
 from livechat.simulator import urls as simulator_urls
+from livechat.simulator.models import SimulatorCall, SimulatorContent
 from livechat.simulator.rules import new_reply_token
 
 pytestmark = pytest.mark.django_db

@@ -12,16 +12,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from livechat.models import (
-    Contact,
-    Conversation,
-    Message,
-    SimulatorCall,
-    SimulatorContent,
-    SimulatorProfile,
-    WebhookEvent,
-)
+from livechat.models import Contact, Conversation, Message, WebhookEvent
 from livechat.simulator import phone as phone_module
+from livechat.simulator.models import SimulatorCall, SimulatorContent, SimulatorProfile
 
 USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 SELECTORS = [

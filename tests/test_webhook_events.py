@@ -15,11 +15,10 @@ from livechat.models import (
     ConversationEvent,
     HandoffKeyword,
     Message,
-    SimulatorContent,
-    SimulatorProfile,
     WebhookEvent,
 )
 from livechat.simulator import events as ev
+from livechat.simulator.models import SimulatorContent, SimulatorProfile
 
 pytestmark = pytest.mark.django_db
 

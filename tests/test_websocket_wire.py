@@ -1,4 +1,4 @@
-"""Frames written straight to daphne's sockets (livechat.websocket_wire) are the frames a client
+"""Frames written straight to daphne's sockets (livechat.realtime.wire) are the frames a client
 expects, in the order they were sent — mixed with frames sent through ASGI, whatever their
 size, and when the client reads slower than the server writes.
 
@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from livechat.websocket_wire import text_frame, wire_writer
+from livechat.realtime.wire import text_frame, wire_writer
 from tests.wire_app import texts
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,9 +14,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import AvailabilityPeriod
-from livechat import actions, protocol
-from livechat.conversations import append_message, start_conversation
+from livechat.conversations import actions
+from livechat.conversations.store import append_message, start_conversation
 from livechat.models import Contact, Conversation, ConversationEvent, Message, ReadMarker
+from livechat.realtime import protocol
 from livechat.simulator import events as ev
 from tests.conftest import post_webhook
 from tests.ws import connect, operator_socket
@@ -483,7 +484,7 @@ async def test_typing_reaches_others_in_the_room_expires_and_shows_loading_to_th
     await typist.nothing_of("typing", within=0.3)
 
     await asyncio.sleep(0.5)
-    from livechat import background
+    from livechat.jobs import background
 
     await sync_to_async(background.wait_until_idle)()
     loading = await sync_to_async(line.calls)(endpoint="loading")
@@ -500,7 +501,7 @@ async def test_mark_read_records_progress_and_tells_line_once(operator, line):
     await socket.send("mark_read", {"conversation_id": conversation_id, "seq": 3})
     await socket.send("ping")
     await socket.expect("pong")
-    from livechat import background
+    from livechat.jobs import background
 
     await sync_to_async(background.wait_until_idle)()
     marker = await sync_to_async(ReadMarker.objects.get)(conversation_id=conversation_id, operator=operator)

@@ -2,7 +2,7 @@
 
 Each text frame it receives is a JSON request {"sizes": [...], "fill": "x"}: it sends text
 number n, f"{n}:" followed by `fill` repeated sizes[n] times, for each size in order — the
-even-numbered ones written straight to the socket (livechat.websocket_wire), the
+even-numbered ones written straight to the socket (livechat.realtime.wire), the
 odd-numbered ones through ASGI's `send` — then one last frame saying what the direct writes
 returned.
 """
@@ -10,7 +10,7 @@ returned.
 import json
 from typing import Any
 
-from livechat.websocket_wire import text_frame, wire_writer
+from livechat.realtime.wire import text_frame, wire_writer
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from livechat.models import (
+from livechat.simulator.models import (
     SimulatorCall,
     SimulatorContent,
     SimulatorFault,

@@ -11,7 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from livechat.models import SimulatorCall, SimulatorFault, SimulatorUsedKey
+from livechat.simulator.models import SimulatorCall, SimulatorFault, SimulatorUsedKey
 
 
 @require_GET

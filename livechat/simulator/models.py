@@ -21,7 +21,6 @@ class SimulatorCall(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        app_label = "livechat"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -34,9 +33,6 @@ class SimulatorUsedKey(models.Model):
     key = models.CharField(max_length=128, unique=True)
     kind = models.CharField(max_length=12)  # "reply_token" | "retry_key"
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        app_label = "livechat"
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
@@ -52,7 +48,6 @@ class SimulatorFault(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        app_label = "livechat"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -70,7 +65,6 @@ class SimulatorProfile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        app_label = "livechat"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -84,9 +78,6 @@ class SimulatorContent(models.Model):
     content_type = models.CharField(max_length=100, default="application/octet-stream")
     data = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        app_label = "livechat"
 
     def __str__(self) -> str:
         return f"content {self.message_id}"

@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from livechat.models import SimulatorCall, SimulatorContent, SimulatorProfile
 from livechat.simulator import events
+from livechat.simulator.models import SimulatorCall, SimulatorContent, SimulatorProfile
 from livechat.simulator.rules import USER_ID
 
 OA_NAME = "LINE OA Live Chat"

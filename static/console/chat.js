@@ -13,7 +13,7 @@ import { renderMessage, signature, stickerImage } from "./messages.js";
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
 
-/** What the operator may do — the same rules as livechat.console_queries.capabilities. */
+/** What the operator may do — the same rules as livechat.console.queries.capabilities. */
 export function capabilitiesFor(conversation, me) {
   const holds = Boolean(conversation.assigned_operator && conversation.assigned_operator.id === me.id);
   const inCharge = holds || me.is_supervisor;

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from livechat.conversations import append_message, start_conversation
+from livechat.conversations.store import append_message, start_conversation
 from livechat.models import Contact, Conversation, ConversationEvent, Message
 
 DEMO_TEAM = [

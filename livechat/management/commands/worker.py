@@ -1,6 +1,6 @@
 """`manage.py worker` — finishes what a process could not: sends, downloads, profile fetches.
 
-The fast path runs inside the web process right after each commit (livechat.background). This
+The fast path runs inside the web process right after each commit (livechat.jobs.background). This
 worker is the safety net for work left behind by a crash or a LINE outage: outbound messages
 still `pending` whose lease ran out or whose retry is due, media not yet downloaded, profiles
 never fetched. Every item is claimed with a conditional UPDATE, so several workers can run side
@@ -15,7 +15,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from livechat import delivery, media, profiles
+from livechat.delivery import sender
+from livechat.line import media, profiles
 
 
 class Command(BaseCommand):
@@ -50,10 +51,10 @@ class Command(BaseCommand):
     def run_once(self) -> int:
         """One pass over every kind of due work; returns how many items were handled."""
         handled = 0
-        for message_id in delivery.due_message_ids():
+        for message_id in sender.due_message_ids():
             if self.stopping:
                 break
-            delivery.deliver(message_id)
+            sender.deliver(message_id)
             handled += 1
         for message_id in media.pending_ids():
             if self.stopping:

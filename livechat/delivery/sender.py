@@ -22,10 +22,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from livechat import background, line_api, realtime
-from livechat.conversations import append_message
+from livechat.conversations.store import append_message
+from livechat.jobs import background
+from livechat.line import messaging_api
 from livechat.models import Conversation, Message
-from livechat.payloads import conversation_payload, message_payload
+from livechat.realtime import publish
+from livechat.realtime.payloads import conversation_payload, message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +42,10 @@ class OutboundRefused(ValueError):
 def line_message_for_text(text: str) -> dict[str, Any]:
     if not text.strip():
         raise OutboundRefused("The message is empty.")
-    if len(text) > line_api.MAX_TEXT_LENGTH:
+    if len(text) > messaging_api.MAX_TEXT_LENGTH:
         raise OutboundRefused(
             f"The message is {len(text)} characters; LINE accepts at most "
-            f"{line_api.MAX_TEXT_LENGTH}. Split it into shorter messages."
+            f"{messaging_api.MAX_TEXT_LENGTH}. Split it into shorter messages."
         )
     return {"type": "text", "text": text}
 
@@ -85,10 +87,10 @@ def queue_outbound(
     )
     payload = message_payload(message)
     # The room sees the message; every operator's list sees the conversation's new last line.
-    realtime.publish_on_commit(
-        (realtime.conversation_group(conversation.pk), "new_message", {"message": payload}),
+    publish.publish_on_commit(
+        (publish.conversation_group(conversation.pk), "new_message", {"message": payload}),
         (
-            realtime.OPERATORS_GROUP,
+            publish.OPERATORS_GROUP,
             "conversation_update",
             {"conversation": conversation_payload(conversation), "messages": [payload]},
         ),
@@ -156,14 +158,14 @@ def _attempt(message: Message) -> None:
     token = _take_reply_token(message) if message.attempts == 1 else ""
     if token:
         try:
-            ids = line_api.reply(token, [message.payload])
-        except line_api.LineError as exc:
+            ids = messaging_api.reply(token, [message.payload])
+        except messaging_api.LineError as exc:
             if exc.is_retryable:
                 raise
             # An expired or used token (400): push instead, at once.
-            ids = line_api.push(user_id, [message.payload], retry_key=str(message.uuid))
+            ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
     else:
-        ids = line_api.push(user_id, [message.payload], retry_key=str(message.uuid))
+        ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
     _mark_sent(message, ids[0] if ids else None)
 
 
@@ -178,7 +180,7 @@ def _mark_sent(message: Message, line_message_id: str | None) -> None:
             line_message_id=line_message_id or None,
             next_attempt_at=None,
         )
-        realtime.publish_on_commit(_status_publication(message, Message.Status.SENT, ""))
+        publish.publish_on_commit(_status_publication(message, Message.Status.SENT, ""))
 
 
 def _mark_failed(message: Message, error: str) -> None:
@@ -186,7 +188,7 @@ def _mark_failed(message: Message, error: str) -> None:
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.FAILED, error=error, claimed_until=None, next_attempt_at=None
         )
-        realtime.publish_on_commit(_status_publication(message, Message.Status.FAILED, error))
+        publish.publish_on_commit(_status_publication(message, Message.Status.FAILED, error))
 
 
 def _schedule_retry(message: Message, error: str, delay: float) -> None:
@@ -195,11 +197,11 @@ def _schedule_retry(message: Message, error: str, delay: float) -> None:
     )
 
 
-def _status_publication(message: Message, status: str, error: str) -> realtime.Publication:
+def _status_publication(message: Message, status: str, error: str) -> publish.Publication:
     payload = {"message_id": message.pk, "conversation_id": message.conversation_id, "status": status}
     if error:
         payload["error"] = error
-    return (realtime.conversation_group(message.conversation_id), "message_status", payload)
+    return (publish.conversation_group(message.conversation_id), "message_status", payload)
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -255,7 +257,7 @@ def _deliver_one(message_id: int) -> bool:
         try:
             _attempt(message)
             return True
-        except line_api.LineError as exc:
+        except messaging_api.LineError as exc:
             if exc.already_accepted:
                 _mark_sent(message, None)
                 return True

@@ -24,7 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from livechat import inbound, line_api
+from livechat.line import inbound, messaging_api
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ def receive_webhook(body: bytes, signature: str) -> WebhookResult:
     except UnicodeDecodeError:
         return _error(400, "Body is not UTF-8.")
     try:
-        events = line_api.parse_webhook(text, signature)
-    except line_api.InvalidSignatureError:
+        events = messaging_api.parse_webhook(text, signature)
+    except messaging_api.InvalidSignatureError:
         return _error(400, "Invalid X-Line-Signature.")
     except ValueError:  # signed but not LINE's JSON shape
         return _error(400, "Malformed webhook body.")

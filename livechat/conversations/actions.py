@@ -13,9 +13,12 @@ from django.db import transaction
 from django.db.models import Avg, F
 from django.utils import timezone
 
-from livechat import background, bot, delivery, realtime
+from livechat.conversations import bot
+from livechat.delivery import sender
+from livechat.jobs import background
 from livechat.models import Conversation, ConversationEvent, Message
-from livechat.payloads import conversation_payload, operator_payload
+from livechat.realtime import publish
+from livechat.realtime.payloads import conversation_payload, operator_payload
 
 Status = Conversation.Status
 Kind = ConversationEvent.Kind
@@ -133,14 +136,14 @@ def _send_queue_update(delay: float = 0.0) -> None:
     with _queue_update:
         _queue_update_due = False
         _queue_update_sent_at = time.monotonic()
-    realtime.publish_now([(realtime.OPERATORS_GROUP, "queue_update", {"waiting": queue_snapshot()})])
+    publish.publish_now([(publish.OPERATORS_GROUP, "queue_update", {"waiting": queue_snapshot()})])
 
 
-def publish_conversation_on_commit(conversation: Conversation, *extra: realtime.Publication) -> None:
+def publish_conversation_on_commit(conversation: Conversation, *extra: publish.Publication) -> None:
     payload = {"conversation": conversation_payload(conversation), "messages": []}
-    realtime.publish_on_commit(
-        (realtime.OPERATORS_GROUP, "conversation_update", payload),
-        (realtime.conversation_group(conversation.pk), "conversation_update", payload),
+    publish.publish_on_commit(
+        (publish.OPERATORS_GROUP, "conversation_update", payload),
+        (publish.conversation_group(conversation.pk), "conversation_update", payload),
         *extra,
     )
 
@@ -181,9 +184,9 @@ def _tell_queue_position(conversation: Conversation, template: str, reply_token:
     """The bot's answer with {position} and {wait_minutes} filled in, by the reply token."""
     position = queue_position(conversation)
     text = template.format(position=position, wait_minutes=_minutes(position))
-    delivery.queue_outbound(
+    sender.queue_outbound(
         conversation,
-        delivery.line_message_for_text(text),
+        sender.line_message_for_text(text),
         sender_kind=Message.SenderKind.BOT,
         reply_token=reply_token,
     )
@@ -216,9 +219,9 @@ def _require_holder(operator: Any, conversation: Conversation, doing: str) -> No
         raise ActionRefused("forbidden", f"Only the operator holding the conversation may {doing}.")
 
 
-def _session_publication(frame_type: str, conversation: Conversation, **extra: Any) -> realtime.Publication:
+def _session_publication(frame_type: str, conversation: Conversation, **extra: Any) -> publish.Publication:
     return (
-        realtime.OPERATORS_GROUP,
+        publish.OPERATORS_GROUP,
         frame_type,
         {"conversation": conversation_payload(conversation), **extra},
     )
@@ -251,7 +254,7 @@ def claim(conversation_id: int, operator: Any) -> Conversation:
             to_status=Status.ACTIVE,
             to_operator=operator,
         )
-        realtime.publish_on_commit(
+        publish.publish_on_commit(
             _session_publication("session_claimed", conversation, operator=_operator(operator))
         )
         publish_queue_on_commit()
@@ -280,7 +283,7 @@ def close(conversation_id: int, operator: Any, reason: str = "") -> Conversation
             from_operator=conversation.assigned_operator,
             note=reason,
         )
-        realtime.publish_on_commit(
+        publish.publish_on_commit(
             _session_publication("session_closed", conversation, operator=_operator(operator), reason=reason)
         )
         if previous == Status.WAITING:
@@ -339,7 +342,7 @@ def transfer(
             note=note,
             by=_operator(operator),
         )
-        realtime.publish_on_commit(publication)
+        publish.publish_on_commit(publication)
         if to_queue:
             publish_queue_on_commit()
     return conversation
@@ -357,7 +360,7 @@ def send_operator_message(
 ) -> tuple[Message, bool]:
     """Accept an operator's message: stored `pending`, delivered after commit.
 
-    `image` is {"originalContentUrl", "previewImageUrl"} (livechat.outbound_media stores it).
+    `image` is {"originalContentUrl", "previewImageUrl"} (livechat.line.hosted_images stores it).
 
     Returns (message, created). The same client_id again returns the first message unchanged,
     so a client that resends after a lost ack never produces a duplicate.
@@ -395,17 +398,17 @@ def send_operator_message(
             text = canned.text
         try:
             if sticker:
-                line_message = delivery.line_message_for_sticker(sticker["package_id"], sticker["sticker_id"])
+                line_message = sender.line_message_for_sticker(sticker["package_id"], sticker["sticker_id"])
             elif image:
                 line_message = {"type": "image", **image}
             else:
-                line_message = delivery.line_message_for_text(text or "")
-        except delivery.OutboundRefused as exc:
+                line_message = sender.line_message_for_text(text or "")
+        except sender.OutboundRefused as exc:
             raise ActionRefused("invalid", str(exc)) from exc
         if conversation.first_response_at is None:
             conversation.first_response_at = timezone.now()
             conversation.save(update_fields=["first_response_at"])
-        message = delivery.queue_outbound(
+        message = sender.queue_outbound(
             conversation,
             line_message,
             sender_kind=Message.SenderKind.OPERATOR,

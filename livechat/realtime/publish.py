@@ -58,7 +58,7 @@ async def publish_async(publications: list[Publication]) -> None:
     if layer is None:
         return
     sends = [(group, server_event(frame_type, payload)) for group, frame_type, payload in publications]
-    if hasattr(layer, "group_send_many"):  # livechat.channel_layer: all in one round trip
+    if hasattr(layer, "group_send_many"):  # livechat.realtime.channel_layer: all in one round trip
         failures = await layer.group_send_many(sends)
     else:
         failures = []

@@ -15,10 +15,13 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from livechat import actions, delivery, outbound_media, realtime
-from livechat.api import _invalid, _refused
+from livechat.api.views import _invalid, _refused
+from livechat.conversations import actions
+from livechat.delivery import sender
+from livechat.line import hosted_images
 from livechat.models import Conversation, Message
-from livechat.payloads import message_payload
+from livechat.realtime import publish
+from livechat.realtime.payloads import message_payload
 
 
 def _may_act(user: Any, conversation: Conversation) -> bool:
@@ -52,11 +55,11 @@ def retry_message(request: Request, message_id: int) -> Response:
             )
         )
     with transaction.atomic():
-        if not delivery.retry_failed(message):
+        if not sender.retry_failed(message):
             return _refused(actions.ActionRefused("invalid_state", "The message is no longer failed."))
-        realtime.publish_on_commit(
+        publish.publish_on_commit(
             (
-                realtime.conversation_group(conversation.pk),
+                publish.conversation_group(conversation.pk),
                 "message_status",
                 {
                     "message_id": message.pk,
@@ -95,12 +98,12 @@ def send_image(request: Request, conversation_id: int) -> Response:
     if duplicate is not None:  # a resend after a lost answer: nothing new is stored or sent
         return Response({"client_id": v["client_id"], "message": message_payload(duplicate)})
     try:
-        stored = outbound_media.store(v["image"], v.get("preview"))
-    except outbound_media.UploadRefused as exc:
+        stored = hosted_images.store(v["image"], v.get("preview"))
+    except hosted_images.UploadRefused as exc:
         return _invalid({"image": [str(exc)]})
     urls = {
-        "originalContentUrl": outbound_media.public_url(request, stored.token, stored.original_name),
-        "previewImageUrl": outbound_media.public_url(request, stored.token, stored.preview_name),
+        "originalContentUrl": hosted_images.public_url(request, stored.token, stored.original_name),
+        "previewImageUrl": hosted_images.public_url(request, stored.token, stored.preview_name),
     }
     try:
         with transaction.atomic():

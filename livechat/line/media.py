@@ -11,9 +11,10 @@ from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
 
-from livechat import line_api, realtime
+from livechat.line import messaging_api
 from livechat.models import Message
-from livechat.payloads import message_payload
+from livechat.realtime import publish
+from livechat.realtime.payloads import message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ def download(message_id: int) -> bool:
         return False
     message = Message.objects.select_related("operator").get(pk=message_id)
     try:
-        content = line_api.get_message_content(message.line_message_id or "")
-    except line_api.LineError as exc:
+        content = messaging_api.get_message_content(message.line_message_id or "")
+    except messaging_api.LineError as exc:
         # A 404 is retried too: right after the webhook the content may not be ready yet
         # (LINE still preparing a video; the simulator's phone page still uploading).
         worth_retrying = exc.is_retryable or exc.status == 404
@@ -53,10 +54,10 @@ def download(message_id: int) -> bool:
     message.media_status = Message.MediaStatus.STORED
     message.claimed_until = None
     message.save(update_fields=["media", "media_status", "claimed_until"])
-    realtime.publish_now(
+    publish.publish_now(
         [
             (
-                realtime.conversation_group(message.conversation_id),
+                publish.conversation_group(message.conversation_id),
                 "conversation_update",
                 {"conversation": None, "messages": [message_payload(message)]},
             )

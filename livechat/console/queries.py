@@ -27,9 +27,15 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, JSONObject, Left
 from django.utils.dateparse import parse_datetime
 
-from livechat import actions, protocol
+from livechat.conversations import actions
 from livechat.models import CannedResponse, Conversation, ConversationEvent, Message, ReadMarker
-from livechat.payloads import contact_payload, conversation_payload, message_payload, operator_payload
+from livechat.realtime import protocol
+from livechat.realtime.payloads import (
+    contact_payload,
+    conversation_payload,
+    message_payload,
+    operator_payload,
+)
 
 Status = Conversation.Status
 
@@ -61,7 +67,7 @@ class Capabilities:
 
 
 def capabilities(operator: Any, conversation: Conversation) -> Capabilities:
-    """Mirrors the rules of livechat.actions (claim, close, transfer, send_operator_message)."""
+    """Mirrors the rules of livechat.conversations.actions (claim, close, transfer, send_operator_message)."""
     holds = conversation.assigned_operator_id == operator.pk
     in_charge = holds or operator.is_supervisor
     is_open = conversation.status != Status.CLOSED

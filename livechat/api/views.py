@@ -13,9 +13,10 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from livechat import actions, protocol
+from livechat.conversations import actions
 from livechat.models import Conversation
-from livechat.payloads import conversation_payload, message_payload
+from livechat.realtime import protocol
+from livechat.realtime.payloads import conversation_payload, message_payload
 
 
 def _refused(exc: actions.ActionRefused) -> Response:

@@ -2,6 +2,6 @@
 
 from django.urls import path
 
-from livechat.consumers import LiveChatConsumer
+from livechat.console.consumer import LiveChatConsumer
 
 websocket_urlpatterns = [path("ws/live-chat/", LiveChatConsumer.as_asgi())]

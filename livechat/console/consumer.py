@@ -1,7 +1,8 @@
 """The console socket, `/ws/live-chat/` (PRODUCT §8, docs/protocol.md).
 
-A thin layer: it authenticates, validates frames with livechat.protocol, calls livechat.actions
-(one database_sync_to_async call per frame) and forwards channel-layer events to the browser.
+A thin layer: it authenticates, validates frames with livechat.realtime.protocol, calls
+livechat.conversations.actions (one database_sync_to_async call per frame) and forwards
+channel-layer events to the browser.
 State changes are published by the actions after commit, so every socket — on any process —
 hears about them the same way.
 """
@@ -23,10 +24,13 @@ from channels.sessions import InstanceSessionWrapper
 from rest_framework.authtoken.models import Token
 
 from accounts import availability
-from livechat import actions, background, line_api, presence, protocol, realtime, websocket_wire
+from livechat.conversations import actions
+from livechat.jobs import background
+from livechat.line import messaging_api
 from livechat.models import Conversation
-from livechat.payloads import conversation_payload, message_payload, operator_payload
-from livechat.protocol import CloseCode, ErrorCode, FrameError
+from livechat.realtime import presence, protocol, publish, wire
+from livechat.realtime.payloads import conversation_payload, message_payload, operator_payload
+from livechat.realtime.protocol import CloseCode, ErrorCode, FrameError
 
 logger = logging.getLogger(__name__)
 
@@ -66,16 +70,16 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = _without_session_saving(send)
-        self.write_wire = websocket_wire.wire_writer(self.base_send)
+        self.write_wire = wire.wire_writer(self.base_send)
         sources = [receive]
         stop_direct_delivery = None
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
-            if hasattr(self.channel_layer, "deliver_directly"):  # livechat.channel_layer
+            if hasattr(self.channel_layer, "deliver_directly"):  # livechat.realtime.channel_layer
                 stop_direct_delivery = self.channel_layer.deliver_directly(
-                    self.channel_name, realtime.SERVER_EVENT, self.server_event
+                    self.channel_name, publish.SERVER_EVENT, self.server_event
                 )
         one_at_a_time = asyncio.Lock()
 
@@ -144,7 +148,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         if self.auth_timer:
             self.auth_timer.cancel()
-        for group in (realtime.OPERATORS_GROUP, realtime.operator_group(user.pk)):
+        for group in (publish.OPERATORS_GROUP, publish.operator_group(user.pk)):
             await self.join_group(group)
         await self.send_frame("auth_success", {"operator": operator_payload(user)}, request_id)
         went_online = await presence.store().touch(user.pk, self.channel_name)
@@ -265,7 +269,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         conversation_id = payload["conversation_id"]
         # Join before reading the snapshot: a message stored in between then arrives live (and
         # maybe in the snapshot too — clients merge by seq), instead of in neither.
-        group = realtime.conversation_group(conversation_id)
+        group = publish.conversation_group(conversation_id)
         await self.join_group(group)
         try:
             data = await database_sync_to_async(_room_snapshot)(conversation_id)
@@ -274,10 +278,10 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             raise
         self.rooms.add(conversation_id)
         await self.send_frame("conversation_update", data, request_id)
-        await realtime.publish_async(
+        await publish.publish_async(
             [
                 (
-                    realtime.conversation_group(conversation_id),
+                    publish.conversation_group(conversation_id),
                     "operator_joined",
                     {"conversation_id": conversation_id, "operator": operator_payload(self.user)},
                 )
@@ -292,11 +296,11 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             return
         self.rooms.discard(conversation_id)
         await self.stop_typing(conversation_id)
-        await self.leave_group(realtime.conversation_group(conversation_id))
-        await realtime.publish_async(
+        await self.leave_group(publish.conversation_group(conversation_id))
+        await publish.publish_async(
             [
                 (
-                    realtime.conversation_group(conversation_id),
+                    publish.conversation_group(conversation_id),
                     "operator_left",
                     {"conversation_id": conversation_id, "operator": operator_payload(self.user)},
                 )
@@ -334,10 +338,10 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             await self.publish_typing(conversation_id, False)
 
     async def publish_typing(self, conversation_id: int, is_typing: bool) -> None:
-        await realtime.publish_async(
+        await publish.publish_async(
             [
                 (
-                    realtime.conversation_group(conversation_id),
+                    publish.conversation_group(conversation_id),
                     "typing",
                     {
                         "conversation_id": conversation_id,
@@ -381,16 +385,14 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.broadcast_presence()
 
     async def broadcast_presence(self) -> None:
-        await realtime.publish_async(
-            [(realtime.OPERATORS_GROUP, "presence_update", await presence_payload())]
-        )
+        await publish.publish_async([(publish.OPERATORS_GROUP, "presence_update", await presence_payload())])
 
     # --- Frames out ---------------------------------------------------------------------------
 
     async def send_frame(
         self, frame_type: str, payload: dict[str, Any], request_id: str | None = None
     ) -> None:
-        frame = realtime.frame(frame_type, payload)
+        frame = publish.frame(frame_type, payload)
         if request_id is not None:
             frame["request_id"] = request_id
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
@@ -402,7 +404,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame("error", payload, request_id)
 
     async def server_event(self, event: dict[str, Any]) -> None:
-        """An event published to one of this socket's groups (realtime.SERVER_EVENT).
+        """An event published to one of this socket's groups (publish.SERVER_EVENT).
 
         It carries the frame already encoded ("text"); a bare "frame" is accepted too.
         """
@@ -411,10 +413,10 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         text = event.get("text") or json.dumps(event["frame"], ensure_ascii=False)
         if self.write_wire is not None:
             # The layer hands one event to every socket of the process: the frame is built once.
-            wire = event.get(WIRE_FRAME)
-            if wire is None:
-                wire = event[WIRE_FRAME] = websocket_wire.text_frame(text)
-            if self.write_wire(wire):
+            encoded = event.get(WIRE_FRAME)
+            if encoded is None:
+                encoded = event[WIRE_FRAME] = wire.text_frame(text)
+            if self.write_wire(encoded):
                 return
         await self.base_send({"type": "websocket.send", "text": text})
 
@@ -484,7 +486,7 @@ def _send(user: Any, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 
 def _mark_read(conversation_id: int, user: Any, seq: int) -> None:
     for token in actions.mark_read(conversation_id, user, seq):
-        background.submit(line_api.mark_as_read, token)
+        background.submit(messaging_api.mark_as_read, token)
 
 
 def _show_loading_animation(conversation_id: int, operator_id: int) -> None:
@@ -497,7 +499,7 @@ def _show_loading_animation(conversation_id: int, operator_id: int) -> None:
         .first()
     )
     if row:
-        background.submit(line_api.show_loading_animation, row, protocol.LOADING_ANIMATION_EVERY_SECONDS)
+        background.submit(messaging_api.show_loading_animation, row, protocol.LOADING_ANIMATION_EVERY_SECONDS)
 
 
 async def presence_payload() -> dict[str, Any]:
@@ -534,8 +536,8 @@ async def _sweep_forever() -> None:
             gone = await presence.store().sweep()
             if gone:
                 await database_sync_to_async(availability.end)(gone)
-                await realtime.publish_async(
-                    [(realtime.OPERATORS_GROUP, "presence_update", await presence_payload())]
+                await publish.publish_async(
+                    [(publish.OPERATORS_GROUP, "presence_update", await presence_payload())]
                 )
         except Exception:
             logger.warning("presence sweep failed", exc_info=True)

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from livechat import compiled_sql
+from livechat.conversations import fast_path
 from livechat.models import Contact, Conversation, ConversationEvent, Message
 
 
@@ -24,7 +24,7 @@ def open_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
     Returns (conversation, contact_created, conversation_created). Must run inside a
     transaction. One query on the common path (known contact with an open conversation).
     """
-    found = compiled_sql.find_conversation(line_user_id, OPEN_STATUSES)
+    found = fast_path.find_conversation(line_user_id, OPEN_STATUSES)
     if found is not None:
         return found, False, False
     contact, contact_created = Contact.objects.get_or_create(line_user_id=line_user_id)
@@ -88,5 +88,5 @@ def store_message(conversation: Conversation, message: Message) -> Message:
     """Store the new `message` as the conversation's next seq. Must run inside a transaction."""
     message.conversation = conversation
     message.seq = next_seq(conversation, timezone.now())
-    compiled_sql.insert(message)
+    fast_path.insert(message)
     return message

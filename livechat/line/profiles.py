@@ -5,9 +5,10 @@ import logging
 from django.db.models import Q
 from django.utils import timezone
 
-from livechat import line_api, realtime
+from livechat.line import messaging_api
 from livechat.models import Contact, Conversation
-from livechat.payloads import conversation_payload
+from livechat.realtime import publish
+from livechat.realtime.payloads import conversation_payload
 
 logger = logging.getLogger(__name__)
 
@@ -16,8 +17,8 @@ def refresh(contact_id: int) -> bool:
     """Fetch and store the contact's profile; on failure it stays due for the worker."""
     contact = Contact.objects.get(pk=contact_id)
     try:
-        profile = line_api.get_profile(contact.line_user_id)
-    except line_api.LineError as exc:
+        profile = messaging_api.get_profile(contact.line_user_id)
+    except messaging_api.LineError as exc:
         if exc.status == 404:  # blocked us or not a friend: nothing to fetch, stop asking
             Contact.objects.filter(pk=contact_id).update(profile_fetched_at=timezone.now())
         logger.info("profile of %s not fetched: %s", contact.line_user_id, exc)
@@ -37,7 +38,7 @@ def refresh(contact_id: int) -> bool:
     )
     if conversation is not None:
         payload = {"conversation": conversation_payload(conversation), "messages": []}
-        realtime.publish_now([(realtime.OPERATORS_GROUP, "conversation_update", payload)])
+        publish.publish_now([(publish.OPERATORS_GROUP, "conversation_update", payload)])
     return True
 
 

@@ -14,10 +14,14 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from livechat import actions, background, bot, compiled_sql, delivery, media, profiles, realtime
-from livechat.conversations import OPEN_STATUSES, open_conversation_for, store_message
+from livechat.conversations import actions, bot, fast_path
+from livechat.conversations.store import OPEN_STATUSES, open_conversation_for, store_message
+from livechat.delivery import sender
+from livechat.jobs import background
+from livechat.line import media, profiles
 from livechat.models import Contact, Conversation, Message, WebhookEvent
-from livechat.payloads import conversation_payload, message_payload
+from livechat.realtime import publish
+from livechat.realtime.payloads import conversation_payload, message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +29,13 @@ MEDIA_TYPES = {"image", "video", "audio", "file"}
 
 
 def process_event(raw: dict[str, Any]) -> bool:
-    """Store and act on one event. Returns False if it was a duplicate delivery."""
+    """Store and act on one event. Returns False if it was a duplicate sender."""
     event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
     try:
         if _append_in_one_statement(raw, event_id):
             return True
         with transaction.atomic():
-            recorded = compiled_sql.insert(_webhook_event(raw, event_id), unless_exists="webhook_event_id")
+            recorded = fast_path.insert(_webhook_event(raw, event_id), unless_exists="webhook_event_id")
             if not recorded:  # the webhookEventId is already stored: LINE redelivered it
                 return False
             _handle(raw)
@@ -65,7 +69,7 @@ def _webhook_event(raw: dict[str, Any], event_id: str) -> WebhookEvent:
 
 def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
     """The hot path — a customer writing in their open conversation, with nothing for the bot
-    to do — as one statement (compiled_sql.append_to_open_conversation), without a transaction.
+    to do — as one statement (fast_path.append_to_open_conversation), without a transaction.
 
     False when it does not apply or wrote nothing (no open conversation, or a redelivery): the
     transactional path then handles the event from the start.
@@ -74,12 +78,12 @@ def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
     user_id = source.get("userId")
     if raw.get("type") != "message" or source.get("type") != "user" or not user_id:
         return False
-    if not compiled_sql.can_append_in_one_statement():
+    if not fast_path.can_append_in_one_statement():
         return False
     message = _inbound_message(raw)
     if message.type == Message.Type.TEXT and bot.would_act_on(message.text):
         return False  # a bot reply or a handoff must commit together with the message
-    conversation = compiled_sql.append_to_open_conversation(
+    conversation = fast_path.append_to_open_conversation(
         _webhook_event(raw, event_id), message, str(user_id), OPEN_STATUSES, timezone.now()
     )
     if conversation is None:
@@ -168,9 +172,9 @@ def _after_stored(conversation: Conversation, message: Message) -> None:
     change, and fetch the bytes of a media message."""
     payload = message_payload(message)
     summary = {"conversation": conversation_payload(conversation), "messages": [payload]}
-    realtime.publish_on_commit(
-        (realtime.conversation_group(conversation.pk), "new_message", {"message": payload}),
-        (realtime.OPERATORS_GROUP, "conversation_update", summary),
+    publish.publish_on_commit(
+        (publish.conversation_group(conversation.pk), "new_message", {"message": payload}),
+        (publish.OPERATORS_GROUP, "conversation_update", summary),
     )
     if message.media_status == Message.MediaStatus.PENDING:
         background.submit_on_commit(media.download, message.pk)
@@ -197,9 +201,9 @@ def _bot_answers_text(conversation: Conversation, message: Message) -> None:
             return
         answer = bot.auto_reply_for(message.text)
         if answer:
-            delivery.queue_outbound(
+            sender.queue_outbound(
                 conversation,
-                delivery.line_message_for_text(answer),
+                sender.line_message_for_text(answer),
                 sender_kind=Message.SenderKind.BOT,
                 reply_token=message.reply_token,
             )
@@ -238,9 +242,9 @@ def _on_unsend(raw: dict[str, Any]) -> None:
     message.save(update_fields=["is_unsent", "unsent_at"])
     conversation = message.conversation
     payload = {"conversation": conversation_payload(conversation), "messages": [message_payload(message)]}
-    realtime.publish_on_commit(
-        (realtime.conversation_group(conversation.pk), "conversation_update", payload),
-        (realtime.OPERATORS_GROUP, "conversation_update", payload),
+    publish.publish_on_commit(
+        (publish.conversation_group(conversation.pk), "conversation_update", payload),
+        (publish.OPERATORS_GROUP, "conversation_update", payload),
     )
 
 
@@ -252,9 +256,9 @@ def _on_follow(raw: dict[str, Any], user_id: str) -> None:
     conversation, _, _ = open_conversation_for(user_id)
     conversation.contact.is_following = True
     if conversation.status == Conversation.Status.BOT:
-        delivery.queue_outbound(
+        sender.queue_outbound(
             conversation,
-            delivery.line_message_for_text(bot.config().welcome_message),
+            sender.line_message_for_text(bot.config().welcome_message),
             sender_kind=Message.SenderKind.BOT,
             reply_token=str(raw.get("replyToken") or ""),
         )

@@ -7,7 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.models import User
-from livechat import realtime
+from livechat.realtime import publish
 
 
 def end_sockets(user_id: int, reason: str) -> None:
@@ -20,7 +20,7 @@ def end_sockets(user_id: int, reason: str) -> None:
         return
     try:
         async_to_sync(layer.group_send)(
-            realtime.operator_group(user_id), {"type": "session.end", "reason": reason}
+            publish.operator_group(user_id), {"type": "session.end", "reason": reason}
         )
     except Exception:  # the layer is down: their sockets are dead anyway
         return

@@ -2,7 +2,7 @@
 
 Who may call: active staff users only. The page itself sends anonymous visitors to the login
 page; the JSON endpoints answer 401/403 instead (they are called by the page's scripts).
-Everything a view shows comes from livechat.console_queries, in a fixed number of queries.
+Everything a view shows comes from livechat.console.queries, in a fixed number of queries.
 """
 
 from collections.abc import Callable
@@ -10,16 +10,20 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from livechat import console_queries, protocol
-from livechat.payloads import operator_payload
+from livechat.console import queries
+from livechat.line.media import content_type_for
+from livechat.models import Message
+from livechat.realtime import protocol
+from livechat.realtime.payloads import operator_payload
 
 # A few common LINE stickers operators may send (sendable by any account: LINE's basic sets).
 STICKER_PACKAGES: list[dict[str, Any]] = [
@@ -74,16 +78,16 @@ def console(request: HttpRequest) -> HttpResponse:
     selected = None
     selected_id = request.GET.get("c", "")
     if selected_id.isdigit():
-        selected = console_queries.conversation_detail(operator, int(selected_id))
+        selected = queries.conversation_detail(operator, int(selected_id))
     # The first rows of the operator's worklists; the socket's queue_update brings the whole queue.
-    queue, _ = console_queries.conversation_rows(operator, "queue")
-    mine, _ = console_queries.conversation_rows(operator, "mine")
+    queue, _ = queries.conversation_rows(operator, "queue")
+    mine, _ = queries.conversation_rows(operator, "mine")
     data = {
         "me": {**operator_payload(operator), "is_supervisor": operator.is_supervisor},
-        "counts": console_queries.tab_counts(operator),
+        "counts": queries.tab_counts(operator),
         "lists": {"queue": queue, "mine": mine},
         "selected": selected,
-        "canned": console_queries.canned_responses(),
+        "canned": queries.canned_responses(),
         "stickers": STICKER_PACKAGES,
         "time_zone": settings.TIME_ZONE,
         "language": request.LANGUAGE_CODE,
@@ -123,18 +127,16 @@ def console(request: HttpRequest) -> HttpResponse:
 def conversations(request: HttpRequest) -> JsonResponse:
     """One page of a tab: ?tab=queue|mine|open|closed&q=<search>&cursor=<next_cursor>."""
     tab = request.GET.get("tab", "open")
-    if tab not in console_queries.TABS:
-        return JsonResponse(
-            {"code": "invalid", "message": f"tab must be one of {console_queries.TABS}"}, status=400
-        )
+    if tab not in queries.TABS:
+        return JsonResponse({"code": "invalid", "message": f"tab must be one of {queries.TABS}"}, status=400)
     query = request.GET.get("q", "").strip()[:100]
     try:
-        rows, next_cursor = console_queries.conversation_rows(
+        rows, next_cursor = queries.conversation_rows(
             request.user,
             tab,
             query=query,
             cursor=request.GET.get("cursor", ""),
-            limit=console_queries.WORKLIST_LIMIT if tab in ("queue", "mine") else console_queries.PAGE_SIZE,
+            limit=queries.WORKLIST_LIMIT if tab in ("queue", "mine") else queries.PAGE_SIZE,
         )
     except ValueError:
         return JsonResponse({"code": "invalid", "message": "Bad cursor."}, status=400)
@@ -144,14 +146,14 @@ def conversations(request: HttpRequest) -> JsonResponse:
 @require_GET
 @console_json
 def counts(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(console_queries.tab_counts(request.user))
+    return JsonResponse(queries.tab_counts(request.user))
 
 
 @require_GET
 @console_json
 def conversation(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """The conversation, the caller's capabilities on it and its latest messages."""
-    detail = console_queries.conversation_detail(request.user, conversation_id)
+    detail = queries.conversation_detail(request.user, conversation_id)
     if detail is None:
         return _not_found(conversation_id)
     return JsonResponse(detail)
@@ -161,7 +163,28 @@ def conversation(request: HttpRequest, conversation_id: int) -> JsonResponse:
 @console_json
 def panel(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """The customer panel: profile, past conversations, this conversation's events."""
-    data = console_queries.customer_panel(conversation_id)
+    data = queries.customer_panel(conversation_id)
     if data is None:
         return _not_found(conversation_id)
     return JsonResponse(data)
+
+
+@login_required
+def media(request: HttpRequest, message_id: int) -> FileResponse:
+    """A customer's image/video/audio/file. Who may call: any logged-in team member.
+
+    Not `staff_member_required`: operators use the console, not the admin, and need no is_staff.
+    """
+    message = get_object_or_404(Message, pk=message_id)
+    if message.media_status != Message.MediaStatus.STORED or message.is_unsent:
+        raise Http404("No media for this message.")
+    is_file = message.type == Message.Type.FILE
+    response = FileResponse(
+        message.media.open("rb"),
+        content_type=content_type_for(message),
+        as_attachment=is_file,
+        # The customer's own file name (FileResponse quotes it safely, Thai included).
+        filename=str(message.payload.get("fileName") or "") if is_file else "",
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from livechat.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.console, name="console"),
+    path("api/conversations", views.conversations, name="conversations"),
+    path("api/counts", views.counts, name="counts"),
+    path("api/conversations/<int:conversation_id>", views.conversation, name="conversation"),
+    path("api/conversations/<int:conversation_id>/panel", views.panel, name="panel"),
+]

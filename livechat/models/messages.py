@@ -1,0 +1,118 @@
+"""Messages of a conversation, inbound and outbound; also the outbound work queue."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from livechat.models.conversations import Conversation
+
+
+class Message(models.Model):
+    """One LINE message in a conversation, inbound or outbound."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("Inbound")
+        OUT = "out", _("Outbound")
+
+    class SenderKind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        OPERATOR = "operator", _("Operator")
+        BOT = "bot", _("Bot")
+        SYSTEM = "system", _("System")
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        STICKER = "sticker", _("Sticker")
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        FILE = "file", _("File")
+        LOCATION = "location", _("Location")
+        FLEX = "flex", _("Flex")
+        TEMPLATE = "template", _("Template")
+        POSTBACK = "postback", _("Postback")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    class MediaStatus(models.TextChoices):
+        NONE = "", _("No media")
+        PENDING = "pending", _("Download pending")
+        STORED = "stored", _("Stored")
+        FAILED = "failed", _("Download failed")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    # Stable identity for outbound sends: it is the X-Line-Retry-Key of the push that carries it.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    sender_kind = models.CharField(max_length=8, choices=SenderKind.choices)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.TEXT)
+    text = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    media = models.FileField(upload_to="line-media/%Y/%m/", blank=True)
+    media_status = models.CharField(
+        max_length=8, choices=MediaStatus.choices, default=MediaStatus.NONE, blank=True
+    )
+    line_message_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Outbound work queue: when the next attempt is due, and until when a sender holds it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reply_token = models.CharField(max_length=64, blank=True)
+    reply_token_used_at = models.DateTimeField(null=True, blank=True)
+    mark_as_read_token = models.CharField(max_length=128, blank=True)
+    marked_read_at = models.DateTimeField(null=True, blank=True)
+    is_unsent = models.BooleanField(default=False)
+    unsent_at = models.DateTimeField(null=True, blank=True)
+    line_timestamp = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["conversation_id", "seq"]
+        constraints = [
+            # Also the index behind "a conversation's messages by seq" (history, sync).
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_client_id_unique",
+            ),
+        ]
+        indexes = [
+            # The delivery worker's scan for due outbound work.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="message_pending_idx",
+            ),
+            # The worker's scan for media still to download.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(media_status="pending"),
+                name="message_media_pending_idx",
+            ),
+            # Console unread counts: a conversation's customer messages after a read marker's seq.
+            models.Index(
+                fields=["conversation", "seq"], condition=Q(direction="in"), name="message_inbound_seq_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq} {self.type}"

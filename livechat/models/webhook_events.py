@@ -1,0 +1,25 @@
+"""Every event LINE delivered, kept raw."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhookEvent(models.Model):
+    """Every event LINE delivered, raw, deduplicated on its webhookEventId."""
+
+    webhook_event_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=40)
+    source_type = models.CharField(max_length=10, blank=True)
+    raw = models.JSONField()
+    is_redelivery = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        indexes = [models.Index(fields=["-received_at"], name="webhookevent_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_event_id}"
