@@ -37,9 +37,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff; the import-linter contracts of pyproject.toml (layers only point down); mypy.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Starts its own daphne on a free port against a fresh livechat_bench database (DATABASE_URL /
 # REDIS_URL override it); `make bench-webhook BENCH_ARGS="--help"` for the options.

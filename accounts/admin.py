@@ -9,7 +9,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Live chat", {"fields": ("display_name", "role")}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Live chat", {"fields": ("display_name", "role")}))
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         ("Live chat", {"fields": ("display_name", "role")}),

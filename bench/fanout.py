@@ -44,7 +44,7 @@ import resource
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -69,7 +69,8 @@ from cluster import (
 from lean_socket import LeanSocket
 from webhook import RawHttpClient, database_name, postgres_backends, process_cpu_seconds
 
-from livechat.realtime.publish import OPERATORS_GROUP, SERVER_EVENT
+from livechat.realtime import groups
+from livechat.realtime.publish import SERVER_EVENT
 from livechat.simulator.events import new_user_id, text_event
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench_fanout"
@@ -276,9 +277,11 @@ def cpu_snapshot(servers: list[Daphne], readers: Readers, database: str) -> dict
     return snapshot
 
 
-async def open_loop(rate: float, count: int, send: Callable[[int], Awaitable[None]], phase: Phase) -> None:
+async def open_loop(
+    rate: float, count: int, send: Callable[[int], Coroutine[Any, Any, None]], phase: Phase
+) -> None:
     began = time.perf_counter()
-    tasks = []
+    tasks: list[asyncio.Task[None]] = []
     for i in range(count):
         due = began + i / rate
         delay = due - time.perf_counter()
@@ -340,10 +343,10 @@ async def baseline_phase(layer: Any, sample: dict[str, Any], rate: float, count:
             "payload": payload,
             "timestamp": datetime.now(UTC).isoformat(),
         }
-        # Encoded once per group_send, as livechat.realtime.publish.publish_async does.
+        # Encoded once per group_send, as livechat.realtime.publish.server_event does.
         text = json.dumps(frame, ensure_ascii=False)
         try:
-            await layer.group_send(OPERATORS_GROUP, {"type": SERVER_EVENT, "text": text})
+            await layer.group_send(groups.OPERATORS, {"type": SERVER_EVENT, "text": text})
         except Exception as exc:
             phase.failed[type(exc).__name__] += 1
 
@@ -402,13 +405,13 @@ async def open_conversations(
     ids: list[int] = []
     sample: dict[str, Any] = {}
     for customer in customers:
-        frame = await watcher.wait_for(
-            "conversation_update",
-            lambda f, c=customer: (
+
+        def has_message_of(f: dict[str, Any], c: str = customer) -> bool:
+            return bool(
                 f["payload"]["conversation"]["contact"]["line_user_id"] == c and f["payload"]["messages"]
-            ),
-            timeout=30,
-        )
+            )
+
+        frame = await watcher.wait_for("conversation_update", has_message_of, timeout=30)
         ids.append(frame["payload"]["conversation"]["id"])
         sample = frame["payload"]
     return customers, ids, sample
@@ -495,7 +498,7 @@ async def measure(args: argparse.Namespace, cluster: Cluster, operators: list[Op
             await asyncio.sleep(2)
             layer_name = LAYERS[args.layer].rsplit(".", 1)[1]
             print(
-                f"\n[baseline: group_send → socket] {count} × {layer_name}.group_send({OPERATORS_GROUP!r}) "
+                f"\n[baseline: group_send → socket] {count} × {layer_name}.group_send({groups.OPERATORS!r}) "
                 f"from the bench, {args.rate:g}/s for {args.duration:g} s"
             )
             layer = layer_for(args.layer, args.redis_url)

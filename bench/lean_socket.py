@@ -35,10 +35,13 @@ class LeanSocket(asyncio.Protocol):
     @classmethod
     async def connect(cls, url: str, timeout: float = 30.0) -> "LeanSocket":
         parts = urlsplit(url)
+        if parts.hostname is None:
+            raise ValueError(f"No host in {url!r}")
         loop = asyncio.get_running_loop()
         _, socket = await asyncio.wait_for(
             loop.create_connection(cls, parts.hostname, parts.port or 80), timeout
         )
+        assert socket.transport is not None  # connection_made ran before create_connection returned
         key = base64.b64encode(os.urandom(16)).decode()
         socket.transport.write(
             (
@@ -52,7 +55,8 @@ class LeanSocket(asyncio.Protocol):
     # --- asyncio.Protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)  # a TCP connection's
+        self.transport = transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.close_code is None:

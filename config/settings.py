@@ -147,6 +147,15 @@ CHANNEL_LAYERS = {
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 }
 
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every process when Redis is there, so an edit (e.g. the bot's texts) is seen by
+# all of them at once; one process's memory otherwise (the embedded set-up has one process).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"

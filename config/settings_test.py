@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("LINE_SIMULATOR", "1")
@@ -12,7 +13,7 @@ from config.settings import DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-MEDIA_ROOT = tempfile.mkdtemp(prefix="livechat-test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="livechat-test-media-"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server thread and background threads share it.
     DATABASES["default"]["TEST"] = {

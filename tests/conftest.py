@@ -6,16 +6,18 @@ simulator served by pytest-django's live server.
 
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import httpx
+import pluggy
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from livechat.conversations import actions, bot
+from accounts.models import User
+from livechat.conversations import bot, queue
 from livechat.jobs import background
 from livechat.models import HandoffKeyword
 from livechat.simulator import events as line_events
@@ -24,7 +26,9 @@ REQUIRE_SERVICES = os.environ.get("LIVECHAT_REQUIRE_SERVICES") == "1"
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """In CI a skip (a missing PostgreSQL or Redis, say) is a failure, never a silent pass."""
     outcome = yield
     report = outcome.get_result()
@@ -144,14 +148,14 @@ def settle() -> Any:
 
 
 @pytest.fixture
-def operator(django_user_model: Any) -> Any:
+def operator(django_user_model: type[User]) -> User:
     return django_user_model.objects.create_user(
         username="somchai", password="pw-somchai-1", display_name="Somchai", role="operator"
     )
 
 
 @pytest.fixture
-def supervisor(django_user_model: Any) -> Any:
+def supervisor(django_user_model: type[User]) -> User:
     return django_user_model.objects.create_user(
         username="malee", password="pw-malee-1", display_name="Malee", role="supervisor"
     )
@@ -173,7 +177,7 @@ def fresh_install(request: pytest.FixtureRequest) -> None:
     average wait).
     """
     bot.forget_config()
-    actions.forget_average_wait()
+    queue.forget_average_wait()
     if request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames):
         request.getfixturevalue("db")
         for keyword in _DEFAULT_KEYWORDS:

@@ -13,7 +13,8 @@ import redis
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from livechat.realtime import publish
+from livechat.realtime import groups, publish
+from livechat.realtime.frames import Frame
 from tests.test_layer_failure import DisposableRedis, layer_on_disposable_redis
 from tests.ws import operator_socket
 
@@ -28,7 +29,7 @@ def pubsub_redis(settings) -> Iterator[DisposableRedis]:
 async def test_events_reach_the_socket(pubsub_redis, operator):
     socket_ = await operator_socket(operator)
     await socket_.expect("presence_update")
-    await publish.publish_async([(publish.OPERATORS_GROUP, "sla_alert", {"probe": "pubsub"})])
+    await publish.now_async([(groups.OPERATORS, Frame("sla_alert", {"probe": "pubsub"}))])
     assert (await socket_.expect("sla_alert", probe="pubsub"))["payload"] == {"probe": "pubsub"}
 
 
@@ -63,7 +64,7 @@ async def test_sockets_connecting_after_a_reconnect_are_not_closed(pubsub_redis,
     later = await operator_socket(supervisor)
     await later.expect("presence_update")
     layer = get_channel_layer()
-    await layer.group_send(publish.OPERATORS_GROUP, {"type": publish.SERVER_EVENT, "frame": {"type": "pong"}})
+    await layer.group_send(groups.OPERATORS, {"type": publish.SERVER_EVENT, "frame": {"type": "pong"}})
     assert (await later.expect("pong"))["type"] == "pong"
 
 
@@ -117,7 +118,7 @@ async def test_fanned_out_frames_reach_every_socket_through_the_direct_path(pubs
     sockets = [await operator_socket(operator) for _ in range(3)]
     for socket_ in sockets:
         await socket_.expect("presence_update")
-    await publish.publish_async([(publish.OPERATORS_GROUP, "sla_alert", {"probe": "direct"})])
+    await publish.now_async([(groups.OPERATORS, Frame("sla_alert", {"probe": "direct"}))])
     for socket_ in sockets:
         assert (await socket_.expect("sla_alert", probe="direct"))["payload"] == {"probe": "direct"}
     layer = get_channel_layer()._get_layer()
@@ -172,7 +173,9 @@ async def test_publications_while_redis_is_down_report_each_failure(pubsub_redis
     failures = await asyncio.wait_for(layer.group_send_many([("a", {"type": "x"}), ("b", {"type": "y"})]), 10)
     assert all(isinstance(f, (ConnectionError, OSError, redis.exceptions.RedisError)) for f in failures)
 
-    await asyncio.wait_for(publish.publish_async([("a", "sla_alert", {}), ("b", "sla_alert", {})]), 10)
+    await asyncio.wait_for(
+        publish.now_async([("a", Frame("sla_alert", {})), ("b", Frame("sla_alert", {}))]), 10
+    )
     assert [r.getMessage() for r in caplog.records if "publish" in r.getMessage()] == [
         "channel layer publish to a failed",
         "channel layer publish to b failed",

@@ -33,6 +33,7 @@ def test_the_open_conversation_it_finds_equals_the_orms_with_contact_and_operato
     )
 
     found = fast_path.find_conversation("U-compiled", OPEN_STATUSES)
+    assert found is not None
     expected = Conversation.objects.select_related("contact", "assigned_operator").get(
         contact=contact, status__in=OPEN_STATUSES
     )
@@ -49,6 +50,7 @@ def test_an_unassigned_conversation_has_no_operator_and_an_unknown_user_none():
 
     found = fast_path.find_conversation("U-bot-only", OPEN_STATUSES)
 
+    assert found is not None
     assert found.pk == conversation.pk and found.assigned_operator is None
     assert fast_path.find_conversation("U-nobody", OPEN_STATUSES) is None
 
@@ -135,6 +137,7 @@ def test_one_statement_stores_event_and_next_message_as_the_orm_would_read_them(
     conversation, message = _append("EV-append", "ขอบคุณค่ะ", "U-append")
 
     expected = Conversation.objects.select_related("contact", "assigned_operator").get(contact=contact)
+    assert conversation is not None
     assert expected.last_seq == 5 and expected.last_message_at is not None
     assert _field_values(conversation) == _field_values(expected)
     assert _field_values(conversation.contact) == _field_values(expected.contact)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import User
 from livechat.conversations.store import append_message
 from livechat.models import (
     CannedResponse,
@@ -52,8 +53,8 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
 
 
 @pytest.fixture
-def team(django_user_model: Any) -> dict[str, Any]:
-    def member(username: str, name: str, role: str = "operator", **extra: Any) -> Any:
+def team(django_user_model: type[User]) -> dict[str, User]:
+    def member(username: str, name: str, role: str = "operator", **extra: Any) -> User:
         return django_user_model.objects.create_user(
             username=username, password=f"pw-{username}", display_name=name, role=role, is_staff=True, **extra
         )
@@ -66,7 +67,7 @@ def team(django_user_model: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def somchai(team: dict[str, Any]) -> Client:
+def somchai(team: dict[str, User]) -> Client:
     client = Client()
     client.force_login(team["somchai"])
     return client
@@ -76,7 +77,7 @@ def open_conversation(
     name: str,
     status: str = Conversation.Status.WAITING,
     *,
-    operator: Any = None,
+    operator: User | None = None,
     texts: tuple[str, ...] = ("สวัสดีค่ะ",),
     following: bool = True,
 ) -> Conversation:
@@ -106,7 +107,7 @@ def open_conversation(
     return conversation
 
 
-def outbound(conversation: Conversation, operator: Any, text: str, status: str) -> Message:
+def outbound(conversation: Conversation, operator: User, text: str, status: str) -> Message:
     with transaction.atomic():
         return append_message(
             conversation,
@@ -170,7 +171,7 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_it_refuses_signed_in_users_who_are_not_staff(client: Client, django_user_model: Any) -> None:
+def test_it_refuses_signed_in_users_who_are_not_staff(client: Client, django_user_model: type[User]) -> None:
     user = django_user_model.objects.create_user(username="guest", password="pw-guest-1")
     client.force_login(user)
     assert client.get("/console/").status_code == 403
@@ -190,7 +191,7 @@ def test_console_json_needs_a_signed_in_staff_member(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_logging_in_leads_to_the_console(client: Client, team: dict[str, Any]) -> None:
+def test_logging_in_leads_to_the_console(client: Client, team: dict[str, User]) -> None:
     response = client.post(
         "/accounts/login/", {"username": "somchai", "password": "pw-somchai", "next": "/console/"}
     )
@@ -202,7 +203,7 @@ def test_logging_in_leads_to_the_console(client: Client, team: dict[str, Any]) -
 
 
 @pytest.mark.django_db
-def test_the_console_shows_the_operators_worklists(somchai: Client, team: dict[str, Any]) -> None:
+def test_the_console_shows_the_operators_worklists(somchai: Client, team: dict[str, User]) -> None:
     waiting = open_conversation("คุณแพรวา", texts=("สวัสดีค่ะ", "คุยกับเจ้าหน้าที่"))
     mine = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"], texts=("hi",))
     open_conversation("Somsri", Conversation.Status.ACTIVE, operator=team["nok"])
@@ -263,10 +264,11 @@ def test_the_console_is_in_thai_unless_english_is_chosen(somchai: Client) -> Non
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [4, 40])
 def test_the_first_page_takes_the_same_queries_whatever_the_data(
-    size: int, somchai: Client, team: dict[str, Any], django_assert_num_queries: Any
+    size: int, somchai: Client, team: dict[str, User], django_assert_num_queries: Any
 ) -> None:
     seed(size, [team["somchai"], team["nok"]])
     chat = Conversation.objects.filter(status="active", assigned_operator=team["somchai"]).first()
+    assert chat is not None
 
     with django_assert_num_queries(CONSOLE_QUERIES):
         assert somchai.get("/console/").status_code == 200
@@ -281,13 +283,14 @@ def test_the_first_page_takes_the_same_queries_whatever_the_data(
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [4, 40])
 def test_list_pages_take_the_same_queries_whatever_the_data(
-    size: int, somchai: Client, team: dict[str, Any], django_assert_num_queries: Any
+    size: int, somchai: Client, team: dict[str, User], django_assert_num_queries: Any
 ) -> None:
     seed(size, [team["somchai"], team["nok"]])
     for tab in ("queue", "mine", "open", "closed"):
         with django_assert_num_queries(3):  # session + user + the page
             assert somchai.get(f"/console/api/conversations?tab={tab}").status_code == 200
     conversation = Conversation.objects.first()
+    assert conversation is not None
     with django_assert_num_queries(5):  # session + user + conversation, past conversations, events
         assert somchai.get(f"/console/api/conversations/{conversation.pk}/panel").status_code == 200
 
@@ -325,7 +328,7 @@ def test_search_finds_conversations_by_name_or_message_text(somchai: Client) -> 
 
 @pytest.mark.django_db
 def test_unread_counts_what_the_customer_wrote_after_the_operators_read_marker(
-    somchai: Client, team: dict[str, Any]
+    somchai: Client, team: dict[str, User]
 ) -> None:
     conversation = open_conversation(
         "Krit", Conversation.Status.ACTIVE, operator=team["somchai"], texts=("1", "2", "3", "4")
@@ -342,7 +345,7 @@ def test_unread_counts_what_the_customer_wrote_after_the_operators_read_marker(
 
 @pytest.mark.django_db
 def test_there_is_no_send_box_in_a_conversation_the_operator_does_not_hold(
-    somchai: Client, team: dict[str, Any]
+    somchai: Client, team: dict[str, User]
 ) -> None:
     theirs = open_conversation("Somsri", Conversation.Status.ACTIVE, operator=team["nok"])
     response = somchai.get(f"/console/?c={theirs.pk}")
@@ -363,7 +366,7 @@ def test_there_is_no_send_box_in_a_conversation_the_operator_does_not_hold(
 
 
 @pytest.mark.django_db
-def test_the_holder_and_supervisors_get_the_send_box(team: dict[str, Any]) -> None:
+def test_the_holder_and_supervisors_get_the_send_box(team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     for who in ("somchai", "malee"):
         client = Client()
@@ -386,7 +389,7 @@ def test_a_waiting_conversation_offers_claim_not_the_send_box(somchai: Client) -
 
 
 @pytest.mark.django_db
-def test_an_unfollowed_customer_gets_a_banner_and_no_send_box(somchai: Client, team: dict[str, Any]) -> None:
+def test_an_unfollowed_customer_gets_a_banner_and_no_send_box(somchai: Client, team: dict[str, User]) -> None:
     conversation = open_conversation(
         "Gone", Conversation.Status.ACTIVE, operator=team["somchai"], following=False
     )
@@ -400,7 +403,7 @@ def test_an_unfollowed_customer_gets_a_banner_and_no_send_box(somchai: Client, t
 
 @pytest.mark.django_db
 def test_the_customer_panel_lists_past_conversations_and_the_timeline(
-    somchai: Client, team: dict[str, Any]
+    somchai: Client, team: dict[str, User]
 ) -> None:
     old = open_conversation("Krit", Conversation.Status.CLOSED)
     current = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
@@ -429,7 +432,7 @@ def test_the_customer_panel_lists_past_conversations_and_the_timeline(
 
 
 @pytest.mark.django_db
-def test_the_holder_retries_a_failed_message(somchai: Client, team: dict[str, Any]) -> None:
+def test_the_holder_retries_a_failed_message(somchai: Client, team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     failed = outbound(conversation, team["somchai"], "ขอโทษค่ะ", Message.Status.FAILED)
 
@@ -442,7 +445,7 @@ def test_the_holder_retries_a_failed_message(somchai: Client, team: dict[str, An
 
 
 @pytest.mark.django_db
-def test_retry_is_for_the_holder_or_a_supervisor(team: dict[str, Any]) -> None:
+def test_retry_is_for_the_holder_or_a_supervisor(team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     failed = outbound(conversation, team["somchai"], "ขอโทษค่ะ", Message.Status.FAILED)
     nok = Client()
@@ -459,7 +462,7 @@ def test_retry_is_for_the_holder_or_a_supervisor(team: dict[str, Any]) -> None:
 
 
 @pytest.mark.django_db
-def test_only_a_failed_outbound_message_can_be_retried(somchai: Client, team: dict[str, Any]) -> None:
+def test_only_a_failed_outbound_message_can_be_retried(somchai: Client, team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     sent = outbound(conversation, team["somchai"], "ok", Message.Status.SENT)
     inbound = conversation.messages.get(seq=1)
@@ -472,7 +475,7 @@ def test_only_a_failed_outbound_message_can_be_retried(somchai: Client, team: di
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_retried_message_reaches_line_once(line: Any, settle: Any, team: dict[str, Any]) -> None:
+def test_a_retried_message_reaches_line_once(line: Any, settle: Any, team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     failed = outbound(conversation, team["somchai"], "ส่งอีกครั้งค่ะ", Message.Status.FAILED)
     client = Client()
@@ -498,7 +501,7 @@ def upload(client: Client, conversation: Conversation, content: bytes, client_id
 
 @pytest.mark.django_db
 def test_an_uploaded_image_is_sent_from_a_public_unguessable_url(
-    somchai: Client, team: dict[str, Any], settings: Any
+    somchai: Client, team: dict[str, User], settings: Any
 ) -> None:
     settings.LINE_SIMULATOR = False  # what LINE itself needs: https
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
@@ -516,14 +519,14 @@ def test_an_uploaded_image_is_sent_from_a_public_unguessable_url(
     fetched = Client().get(original.removeprefix("https://testserver"))
     assert fetched.status_code == 200
     assert fetched["Content-Type"] == "image/png"
-    assert b"".join(fetched.streaming_content) == content
+    assert fetched.streaming and fetched.getvalue() == content
     # The console shows it from the staff-only media view.
     assert response.json()["message"]["media_url"] == f"/media/messages/{message.pk}/"
 
 
 @pytest.mark.django_db
 def test_the_public_base_url_setting_decides_the_image_url(
-    somchai: Client, team: dict[str, Any], settings: Any
+    somchai: Client, team: dict[str, User], settings: Any
 ) -> None:
     settings.PUBLIC_BASE_URL = "https://chat.example.com/"
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
@@ -532,7 +535,7 @@ def test_the_public_base_url_setting_decides_the_image_url(
 
 
 @pytest.mark.django_db
-def test_an_upload_is_refused_unless_it_is_a_png_or_jpeg(somchai: Client, team: dict[str, Any]) -> None:
+def test_an_upload_is_refused_unless_it_is_a_png_or_jpeg(somchai: Client, team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     response = upload(somchai, conversation, b"<svg onload=alert(1)>")
     assert response.status_code == 400
@@ -541,7 +544,7 @@ def test_an_upload_is_refused_unless_it_is_a_png_or_jpeg(somchai: Client, team: 
 
 @pytest.mark.django_db
 def test_an_operator_cannot_upload_into_a_conversation_they_do_not_hold(
-    somchai: Client, team: dict[str, Any], settings: Any, tmp_path: Path
+    somchai: Client, team: dict[str, User], settings: Any, tmp_path: Path
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     conversation = open_conversation("Somsri", Conversation.Status.ACTIVE, operator=team["nok"])
@@ -552,7 +555,7 @@ def test_an_operator_cannot_upload_into_a_conversation_they_do_not_hold(
 
 
 @pytest.mark.django_db
-def test_the_same_upload_sent_twice_is_one_message(somchai: Client, team: dict[str, Any]) -> None:
+def test_the_same_upload_sent_twice_is_one_message(somchai: Client, team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     first = upload(somchai, conversation, png_bytes(), client_id="same")
     again = upload(somchai, conversation, png_bytes(), client_id="same")
@@ -562,7 +565,7 @@ def test_the_same_upload_sent_twice_is_one_message(somchai: Client, team: dict[s
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_uploaded_image_reaches_line(line: Any, settle: Any, team: dict[str, Any]) -> None:
+def test_an_uploaded_image_reaches_line(line: Any, settle: Any, team: dict[str, User]) -> None:
     conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=team["somchai"])
     client = Client()
     client.force_login(team["somchai"])
@@ -596,7 +599,9 @@ def untranslated(po_file: Path, source: str) -> list[str]:
         msgstr = re.search(r'^msgstr(?:\[0\])? (".*"(?:\n".*")*)', entry, re.M)
         text = "".join(re.findall(r'"(.*)"', msgstr.group(1))) if msgstr else ""
         if not text or "#, fuzzy" in entry:
-            missing.append(re.search(r'^msgid (".*")', entry, re.M).group(1))
+            msgid = re.search(r'^msgid (".*")', entry, re.M)
+            assert msgid is not None
+            missing.append(msgid.group(1))
     return missing
 
 

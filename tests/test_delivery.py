@@ -11,9 +11,12 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from livechat.conversations import actions
+from livechat.conversations.actions import ActionRefused, Actor
 from livechat.conversations.store import append_message
-from livechat.delivery import sender
-from livechat.management.commands.worker import Command as Worker
+from livechat.delivery import outbox, sender
+from livechat.jobs.loop import JobLoop
+from livechat.management.commands.worker import one_pass
 from livechat.models import Conversation, Message
 from livechat.simulator import events as ev
 
@@ -30,9 +33,9 @@ def chat(line, webhook, settle) -> Conversation:
 
 def send_as_operator(conversation: Conversation, operator: Any, text: str) -> Message:
     with transaction.atomic():
-        return sender.queue_outbound(
+        return actions.queue_outbound(
             conversation,
-            sender.line_message_for_text(text),
+            outbox.text_message(text),
             sender_kind=Message.SenderKind.OPERATOR,
             operator=operator,
         )
@@ -226,7 +229,7 @@ def test_two_workers_at_once_send_each_pending_message_once(chat, line):
 
     def work() -> None:
         try:
-            worker = Worker()
+            worker = JobLoop(one_pass)
             start.wait()
             worker.run_once()
         finally:
@@ -248,13 +251,13 @@ def test_two_workers_at_once_send_each_pending_message_once(chat, line):
 def test_text_over_5000_characters_is_refused_with_a_clear_error_and_nothing_stored(chat, operator, line):
     before = Message.objects.count()
 
-    with pytest.raises(sender.OutboundRefused, match="5001 characters; LINE accepts at most 5000"):
+    with pytest.raises(outbox.OutboundRefused, match="5001 characters; LINE accepts at most 5000"):
         send_as_operator(chat, operator, "ก" * 5001)
-    with pytest.raises(sender.OutboundRefused, match="5001 characters"), transaction.atomic():
-        sender.queue_outbound(
+    with pytest.raises(outbox.OutboundRefused, match="5001 characters"), transaction.atomic():
+        actions.queue_outbound(
             chat, {"type": "text", "text": "x" * 5001}, sender_kind=Message.SenderKind.OPERATOR
         )
-    with pytest.raises(sender.OutboundRefused, match="empty"):
+    with pytest.raises(outbox.OutboundRefused, match="empty"):
         send_as_operator(chat, operator, "   ")
 
     assert Message.objects.count() == before
@@ -278,16 +281,17 @@ def test_a_failed_message_retried_from_the_console_gets_sent(chat, operator, lin
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
 
-    with transaction.atomic():
-        assert sender.retry_failed(message)
+    chat.assigned_operator = operator
+    chat.save(update_fields=["assigned_operator"])
+    assert actions.retry_message(message.pk, Actor.staff(operator)).status == Message.Status.PENDING
     settle()
 
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert message.error == ""
     assert len(delivered(line)) == 1
-    with transaction.atomic():
-        assert not sender.retry_failed(message)  # already sent: nothing to retry
+    with pytest.raises(ActionRefused, match="Only a failed outbound message"):
+        actions.retry_message(message.pk, Actor.staff(operator))  # already sent: nothing to retry
 
 
 def test_running_the_worker_leaves_ctrl_c_working():

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from livechat.conversations import actions
+from livechat.conversations.actions import Actor
 from livechat.conversations.store import start_conversation
 from livechat.models import Contact, Conversation, Message
 from livechat.simulator import events as ev
@@ -36,7 +37,9 @@ def test_two_tabs_resending_the_same_message_at_once_store_it_once(operator, lin
         try:
             start.wait()
             results.append(
-                actions.send_operator_message(conversation_id, operator, client_id="tab-x", text="ok")
+                actions.send_operator_message(
+                    conversation_id, Actor.staff(operator), client_id="tab-x", text="ok"
+                )
             )
         except Exception as exc:  # pragma: no cover - the assertion below reports it
             errors.append(exc)
@@ -74,9 +77,9 @@ def test_messages_reach_the_customer_in_the_order_they_were_written_even_if_one_
     conversation_id = active_conversation(operator)
     user_id = Conversation.objects.get(pk=conversation_id).contact.line_user_id
     line.fail(status=0, count=1, delay=1.0)  # LINE is slow to take the first one
-    actions.send_operator_message(conversation_id, operator, client_id="m1", text="ข้อความแรก")
-    actions.send_operator_message(conversation_id, operator, client_id="m2", text="ข้อความที่สอง")
-    actions.send_operator_message(conversation_id, operator, client_id="m3", text="ข้อความที่สาม")
+    actions.send_operator_message(conversation_id, Actor.staff(operator), client_id="m1", text="ข้อความแรก")
+    actions.send_operator_message(conversation_id, Actor.staff(operator), client_id="m2", text="ข้อความที่สอง")
+    actions.send_operator_message(conversation_id, Actor.staff(operator), client_id="m3", text="ข้อความที่สาม")
     settle()
     assert line.sent_texts(user_id) == ["ข้อความแรก", "ข้อความที่สอง", "ข้อความที่สาม"]
     assert list(

@@ -55,7 +55,8 @@ class Phone:
         )
 
     def inbox(self, *user_ids: str, since: int = 0) -> dict[str, Any]:
-        response = self.client.get("/simulator/phone/inbox", {"user_id": list(user_ids), "since": since})
+        query: dict[str, list[str] | int] = {"user_id": list(user_ids), "since": since}
+        response = self.client.get("/simulator/phone/inbox", query)
         assert response.status_code == 200
         return response.json()
 

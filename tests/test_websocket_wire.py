@@ -40,7 +40,7 @@ def test_a_text_frame_parses_as_the_same_text(length: int) -> None:
         next(parser)
     frame: Frame = parsed.value.value
     assert (frame.opcode, frame.fin, frame.rsv1) == (Opcode.TEXT, True, False)
-    assert frame.data.decode("utf-8") == text
+    assert bytes(frame.data).decode("utf-8") == text
     assert reader.buffer == b""  # the frame is exactly as long as its header says
 
 
@@ -61,6 +61,7 @@ def wire_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    assert server.stderr is not None  # a pipe
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -83,7 +84,11 @@ async def ask(url: str, sizes: list[int], fill: str, read_after: float = 0.0) ->
     async with connect(url, max_size=None, max_queue=4) as client:
         await client.send(json.dumps({"sizes": sizes, "fill": fill}))
         await asyncio.sleep(read_after)
-        received = [await asyncio.wait_for(client.recv(), 30) for _ in sizes]
+        received = []
+        for _ in sizes:
+            message = await asyncio.wait_for(client.recv(), 30)
+            assert isinstance(message, str)  # a text frame
+            received.append(message)
         report = json.loads(await asyncio.wait_for(client.recv(), 30))
     return received, report
 
@@ -106,3 +111,37 @@ async def test_a_client_reading_late_still_gets_everything_in_order(wire_server:
     assert [t.split(":")[0] for t in received] == [str(n) for n in range(3000)]
     assert received == texts(sizes, "x")
     assert report["written"] == [True] * 1500
+
+
+def test_a_renamed_private_attribute_sends_through_asgi_with_one_warning(monkeypatch, caplog) -> None:
+    """An upgrade of daphne/autobahn that renamed what the writer reads must cost speed, never
+    frames: the writer steps aside (None → the consumer sends through ASGI) and says so once."""
+    import functools
+
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol
+
+    from livechat.realtime import wire
+
+    monkeypatch.setattr(wire, "_enabled", True)
+    server = object.__new__(Server)
+    server.connections = {}
+    socket_ = object.__new__(WebSocketProtocol)  # as if its per-connection attributes were renamed
+    send = functools.partial(server.handle_reply, socket_)
+
+    with caplog.at_level("WARNING", logger="livechat.realtime.wire"):
+        assert wire.wire_writer(send) is None
+        assert wire.wire_writer(send) is None
+
+    warnings = [r for r in caplog.records if r.name == "livechat.realtime.wire"]
+    assert len(warnings) == 1
+    assert "frames go through ASGI send" in warnings[0].getMessage()
+    assert "send_queue" in warnings[0].getMessage()
+
+
+def test_the_class_attributes_it_reads_exist_in_the_pinned_daphne_autobahn_and_twisted(monkeypatch) -> None:
+    from livechat.realtime import wire
+
+    assert wire._missing_class_attributes() == []
+    monkeypatch.setattr(wire, "CLASS_ATTRIBUTES", ((wire._DaphneServer, ("handle_reply", "renamed_method")),))
+    assert wire._missing_class_attributes() == ["Server.renamed_method"]

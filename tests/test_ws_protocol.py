@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import AvailabilityPeriod
-from livechat.conversations import actions
+from livechat.conversations import queue
 from livechat.conversations.store import append_message, start_conversation
 from livechat.models import Contact, Conversation, ConversationEvent, Message, ReadMarker
 from livechat.realtime import protocol
@@ -352,9 +352,9 @@ async def test_of_two_simultaneous_claims_exactly_one_wins(operator, django_user
     assert (await loser.expect("error"))["payload"]["code"] == "already_claimed"
     conversation = await sync_to_async(Conversation.objects.get)(pk=conversation_id)
     assert conversation.status == "active" and conversation.assigned_operator_id == winner
-    events = await sync_to_async(list)(
-        ConversationEvent.objects.filter(conversation_id=conversation_id, kind="claimed")
-    )
+    events = await sync_to_async(
+        lambda: list(ConversationEvent.objects.filter(conversation_id=conversation_id, kind="claimed"))
+    )()
     assert len(events) == 1
     await a.close()
     await b.close()
@@ -385,7 +385,7 @@ async def test_a_rush_of_handoffs_is_coalesced_into_few_queue_updates_that_miss_
 
     final = await socket.expect("queue_update", where=lambda p: len(p["waiting"]) == 6)
     with contextlib.suppress(AssertionError):  # anything still on its way (none may be)
-        await socket.expect("queue_update", timeout=actions.QUEUE_UPDATE_INTERVAL * 3)
+        await socket.expect("queue_update", timeout=queue.QUEUE_UPDATE_INTERVAL * 3)
 
     assert [q["position"] for q in final["payload"]["waiting"]] == [1, 2, 3, 4, 5, 6]
     updates = [f for f in socket.seen if f["type"] == "queue_update"][1:]
@@ -394,7 +394,7 @@ async def test_a_rush_of_handoffs_is_coalesced_into_few_queue_updates_that_miss_
     # Not one per handoff: at most one per interval, however long the rush took on this host.
     sent_at = [datetime.fromisoformat(f["timestamp"]) for f in updates]
     gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(sent_at)]
-    assert all(gap >= actions.QUEUE_UPDATE_INTERVAL * 0.8 for gap in gaps), (sizes, gaps)
+    assert all(gap >= queue.QUEUE_UPDATE_INTERVAL * 0.8 for gap in gaps), (sizes, gaps)
     await socket.close()
 
 
@@ -528,7 +528,9 @@ async def test_presence_counts_an_operator_once_across_tabs_and_tracks_away(oper
         "presence_update", where=lambda p: [o["id"] for o in p["operators"]] == [supervisor.pk]
     )
     assert [o["id"] for o in gone["payload"]["operators"]] == [supervisor.pk]
-    periods = await sync_to_async(list)(AvailabilityPeriod.objects.filter(operator=operator).order_by("id"))
+    periods = await sync_to_async(
+        lambda: list(AvailabilityPeriod.objects.filter(operator=operator).order_by("id"))
+    )()
     assert [p.status for p in periods] == ["online", "away"]
     assert all(p.ended_at is not None for p in periods)
     await watcher.close()

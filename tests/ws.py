@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from accounts.models import User
 from config.asgi import application
 
 
@@ -98,13 +99,13 @@ class Socket:
         await self.communicator.disconnect()
 
 
-def session_cookie(user: Any) -> str:
+def session_cookie(user: User) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-async def connect(user: Any = None, origin: str | None = "http://testserver") -> Socket:
+async def connect(user: User | None = None, origin: str | None = "http://testserver") -> Socket:
     """A socket as a browser opens it: with the user's session cookie (or none)."""
     headers = []
     if origin:
@@ -118,7 +119,7 @@ async def connect(user: Any = None, origin: str | None = "http://testserver") ->
     return Socket(communicator)
 
 
-async def operator_socket(user: Any) -> Socket:
+async def operator_socket(user: User) -> Socket:
     socket = await connect(user)
     await socket.expect("auth_success")
     return socket

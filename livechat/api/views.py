@@ -1,10 +1,10 @@
 """REST API `/api/v1/` — the same actions as the socket, for non-browser clients and fallback.
 
 Who may call: any active logged-in team member (session) or API token holder
-(`Authorization: Token …`). Permission rules per action are the actions' own (actions.py).
+(`Authorization: Token …`). Permission rules per action are the actions' own (livechat.conversations.actions).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,24 +13,25 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from livechat.conversations import actions
+from accounts.models import User
+from livechat.api.responses import invalid, refused
+from livechat.conversations import actions, history
+from livechat.conversations import queue as waiting
+from livechat.conversations.actions import ActionRefused, Actor
 from livechat.models import Conversation
 from livechat.realtime import protocol
 from livechat.realtime.payloads import conversation_payload, message_payload
 
 
-def _refused(exc: actions.ActionRefused) -> Response:
-    code = {
-        "not_found": status.HTTP_404_NOT_FOUND,
-        "forbidden": status.HTTP_403_FORBIDDEN,
-        "already_claimed": status.HTTP_409_CONFLICT,
-        "invalid_state": status.HTTP_409_CONFLICT,
-    }.get(exc.code, status.HTTP_400_BAD_REQUEST)
-    return Response({"code": exc.code, "message": exc.message}, status=code)
+def actor_of(request: Request) -> Actor:
+    """The signed-in team member (session or token) as the actor of what they ask for."""
+    return Actor.staff(cast(User, request.user))
 
 
-def _invalid(errors: Any) -> Response:
-    return Response({"code": "invalid", "message": errors}, status=status.HTTP_400_BAD_REQUEST)
+def _fields(request: Request) -> dict[str, Any]:
+    """The request body's fields; a body that is not an object has none (validation says what
+    is missing, instead of a 500)."""
+    return dict(request.data) if isinstance(request.data, dict) else {}
 
 
 class MessagesQuery(serializers.Serializer):
@@ -52,17 +53,17 @@ def conversation_messages(request: Request, conversation_id: int) -> Response:
     """Messages by seq: `after_seq` → everything after it (resync); else the latest page."""
     query = MessagesQuery(data=request.query_params)
     if not query.is_valid():
-        return _invalid(query.errors)
+        return invalid(query.errors)
     if not Conversation.objects.filter(pk=conversation_id).exists():
         return Response({"code": "not_found", "message": "No such conversation."}, status=404)
     limit = query.validated_data["limit"]
     if "after_seq" in query.validated_data:
-        messages = actions.messages_after(conversation_id, query.validated_data["after_seq"], limit=limit + 1)
+        messages = history.after(conversation_id, query.validated_data["after_seq"], limit=limit + 1)
         has_more = len(messages) > limit
         messages = messages[:limit]
     else:
         before = query.validated_data.get("before_seq")
-        messages = actions.history(conversation_id, before_seq=before, limit=limit + 1)
+        messages = history.latest(conversation_id, before_seq=before, limit=limit + 1)
         has_more = len(messages) > limit
         messages = messages[-limit:]
     return Response(
@@ -88,21 +89,21 @@ def conversation_detail(request: Request, conversation_id: int) -> Response:
 @extend_schema(request=protocol.SendMessage, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def send_message(request: Request, conversation_id: int) -> Response:
-    data = protocol.SendMessage(data={**request.data, "conversation_id": conversation_id})
+    data = protocol.SendMessage(data={**_fields(request), "conversation_id": conversation_id})
     if not data.is_valid():
-        return _invalid(data.errors)
+        return invalid(data.errors)
     v = data.validated_data
     try:
         message, created = actions.send_operator_message(
             conversation_id,
-            request.user,
+            actor_of(request),
             client_id=v["client_id"],
             text=v.get("text"),
             sticker=v.get("sticker"),
             canned_id=v.get("canned_id"),
         )
-    except actions.ActionRefused as exc:
-        return _refused(exc)
+    except ActionRefused as exc:
+        return refused(exc)
     return Response(
         {"client_id": v["client_id"], "message": message_payload(message)},
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -113,46 +114,46 @@ def send_message(request: Request, conversation_id: int) -> Response:
 @api_view(["POST"])
 def claim(request: Request, conversation_id: int) -> Response:
     try:
-        conversation = actions.claim(conversation_id, request.user)
-    except actions.ActionRefused as exc:
-        return _refused(exc)
+        conversation = actions.claim(conversation_id, actor_of(request))
+    except ActionRefused as exc:
+        return refused(exc)
     return Response(conversation_payload(conversation))
 
 
 @extend_schema(request=protocol.CloseSession, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def close(request: Request, conversation_id: int) -> Response:
-    data = protocol.CloseSession(data={**request.data, "conversation_id": conversation_id})
+    data = protocol.CloseSession(data={**_fields(request), "conversation_id": conversation_id})
     if not data.is_valid():
-        return _invalid(data.errors)
+        return invalid(data.errors)
     try:
-        conversation = actions.close(conversation_id, request.user, data.validated_data["reason"])
-    except actions.ActionRefused as exc:
-        return _refused(exc)
+        conversation = actions.close(conversation_id, actor_of(request), data.validated_data["reason"])
+    except ActionRefused as exc:
+        return refused(exc)
     return Response(conversation_payload(conversation))
 
 
 @extend_schema(request=protocol.TransferSession, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def transfer(request: Request, conversation_id: int) -> Response:
-    data = protocol.TransferSession(data={**request.data, "conversation_id": conversation_id})
+    data = protocol.TransferSession(data={**_fields(request), "conversation_id": conversation_id})
     if not data.is_valid():
-        return _invalid(data.errors)
+        return invalid(data.errors)
     v = data.validated_data
     try:
         conversation = actions.transfer(
             conversation_id,
-            request.user,
+            actor_of(request),
             to_operator_id=v.get("to_operator_id"),
             to_queue=v.get("to_queue", False),
             note=v["note"],
         )
-    except actions.ActionRefused as exc:
-        return _refused(exc)
+    except ActionRefused as exc:
+        return refused(exc)
     return Response(conversation_payload(conversation))
 
 
 @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def queue(request: Request) -> Response:
-    return Response({"waiting": actions.queue_snapshot()})
+    return Response({"waiting": waiting.snapshot()})

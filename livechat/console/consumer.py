@@ -1,4 +1,4 @@
-"""The console socket, `/ws/live-chat/` (PRODUCT §8, docs/protocol.md).
+"""The console socket, `/ws/live-chat/` (docs/protocol.md).
 
 A thin layer: it authenticates, validates frames with livechat.realtime.protocol, calls
 livechat.conversations.actions (one database_sync_to_async call per frame) and forwards
@@ -24,12 +24,14 @@ from channels.sessions import InstanceSessionWrapper
 from rest_framework.authtoken.models import Token
 
 from accounts import availability
-from livechat.conversations import actions
+from accounts.models import User
+from livechat.conversations import actions, history, queue
+from livechat.conversations.actions import ActionRefused, Actor
 from livechat.jobs import background
 from livechat.line import messaging_api
 from livechat.models import Conversation
-from livechat.realtime import presence, protocol, publish, wire
-from livechat.realtime.payloads import conversation_payload, message_payload, operator_payload
+from livechat.realtime import frames, groups, layer, presence, protocol, publish, wire
+from livechat.realtime.frames import Frame
 from livechat.realtime.protocol import CloseCode, ErrorCode, FrameError
 
 logger = logging.getLogger(__name__)
@@ -77,10 +79,9 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
-            if hasattr(self.channel_layer, "deliver_directly"):  # livechat.realtime.channel_layer
-                stop_direct_delivery = self.channel_layer.deliver_directly(
-                    self.channel_name, publish.SERVER_EVENT, self.server_event
-                )
+            stop_direct_delivery = layer.deliver_directly(
+                self.channel_layer, self.channel_name, publish.SERVER_EVENT, self.server_event
+            )
         one_at_a_time = asyncio.Lock()
 
         async def read(source: Any) -> None:
@@ -148,18 +149,16 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         if self.auth_timer:
             self.auth_timer.cancel()
-        for group in (publish.OPERATORS_GROUP, publish.operator_group(user.pk)):
+        for group in (groups.OPERATORS, groups.operator(user.pk)):
             await self.join_group(group)
-        await self.send_frame("auth_success", {"operator": operator_payload(user)}, request_id)
+        await self.send_frame(frames.auth_success(user), request_id)
         went_online = await presence.store().touch(user.pk, self.channel_name)
         if went_online:
             await database_sync_to_async(availability.start)(user.pk, "online")
             await self.broadcast_presence()
         else:
-            await self.send_frame("presence_update", await presence_payload())
-        await self.send_frame(
-            "queue_update", {"waiting": await database_sync_to_async(actions.queue_snapshot)()}
-        )
+            await self.send_frame(await presence_frame())
+        await self.send_frame(frames.queue_update(await database_sync_to_async(queue.snapshot)()))
         start_sweeper()
 
     async def disconnect(self, code: int) -> None:
@@ -223,7 +222,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             await getattr(self, f"on_{frame_type}")(payload, request_id)
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, request_id)
-        except actions.ActionRefused as exc:
+        except ActionRefused as exc:
             await self.send_error(exc.code, exc.message, request_id)
         except Exception:
             logger.exception("frame failed")
@@ -263,30 +262,22 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         if await presence.store().touch(self.user.pk, self.channel_name):
             await database_sync_to_async(availability.start)(self.user.pk, "online")
             await self.broadcast_presence()
-        await self.send_frame("pong", {}, request_id)
+        await self.send_frame(frames.pong(), request_id)
 
     async def on_join_room(self, payload: dict[str, Any], request_id: str | None) -> None:
         conversation_id = payload["conversation_id"]
         # Join before reading the snapshot: a message stored in between then arrives live (and
         # maybe in the snapshot too — clients merge by seq), instead of in neither.
-        group = publish.conversation_group(conversation_id)
+        group = groups.conversation(conversation_id)
         await self.join_group(group)
         try:
-            data = await database_sync_to_async(_room_snapshot)(conversation_id)
-        except actions.ActionRefused:
+            snapshot = await database_sync_to_async(_room_snapshot)(conversation_id)
+        except ActionRefused:
             await self.leave_group(group)
             raise
         self.rooms.add(conversation_id)
-        await self.send_frame("conversation_update", data, request_id)
-        await publish.publish_async(
-            [
-                (
-                    publish.conversation_group(conversation_id),
-                    "operator_joined",
-                    {"conversation_id": conversation_id, "operator": operator_payload(self.user)},
-                )
-            ]
-        )
+        await self.send_frame(snapshot, request_id)
+        await publish.now_async([(group, frames.operator_joined(conversation_id, self.user))])
 
     async def on_leave_room(self, payload: dict[str, Any], request_id: str | None) -> None:
         await self.leave(payload["conversation_id"])
@@ -296,22 +287,13 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             return
         self.rooms.discard(conversation_id)
         await self.stop_typing(conversation_id)
-        await self.leave_group(publish.conversation_group(conversation_id))
-        await publish.publish_async(
-            [
-                (
-                    publish.conversation_group(conversation_id),
-                    "operator_left",
-                    {"conversation_id": conversation_id, "operator": operator_payload(self.user)},
-                )
-            ]
+        await self.leave_group(groups.conversation(conversation_id))
+        await publish.now_async(
+            [(groups.conversation(conversation_id), frames.operator_left(conversation_id, self.user))]
         )
 
     async def on_send_message(self, payload: dict[str, Any], request_id: str | None) -> None:
-        message, _ = await database_sync_to_async(_send)(self.user, payload)
-        await self.send_frame(
-            "message_sent", {"client_id": payload["client_id"], "message": message}, request_id
-        )
+        await self.send_frame(await database_sync_to_async(_send)(self.user, payload), request_id)
 
     async def on_typing_start(self, payload: dict[str, Any], request_id: str | None) -> None:
         conversation_id = payload["conversation_id"]
@@ -338,30 +320,22 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             await self.publish_typing(conversation_id, False)
 
     async def publish_typing(self, conversation_id: int, is_typing: bool) -> None:
-        await publish.publish_async(
-            [
-                (
-                    publish.conversation_group(conversation_id),
-                    "typing",
-                    {
-                        "conversation_id": conversation_id,
-                        "operator": operator_payload(self.user),
-                        "is_typing": is_typing,
-                    },
-                )
-            ]
+        await publish.now_async(
+            [(groups.conversation(conversation_id), frames.typing(conversation_id, self.user, is_typing))]
         )
 
     async def on_claim_session(self, payload: dict[str, Any], request_id: str | None) -> None:
-        await database_sync_to_async(actions.claim)(payload["conversation_id"], self.user)
+        await database_sync_to_async(actions.claim)(payload["conversation_id"], Actor.staff(self.user))
 
     async def on_close_session(self, payload: dict[str, Any], request_id: str | None) -> None:
-        await database_sync_to_async(actions.close)(payload["conversation_id"], self.user, payload["reason"])
+        await database_sync_to_async(actions.close)(
+            payload["conversation_id"], Actor.staff(self.user), payload["reason"]
+        )
 
     async def on_transfer_session(self, payload: dict[str, Any], request_id: str | None) -> None:
         await database_sync_to_async(actions.transfer)(
             payload["conversation_id"],
-            self.user,
+            Actor.staff(self.user),
             to_operator_id=payload.get("to_operator_id"),
             to_queue=payload.get("to_queue", False),
             note=payload["note"],
@@ -373,11 +347,11 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
     async def on_sync(self, payload: dict[str, Any], request_id: str | None) -> None:
         conversation_id, after = payload["conversation_id"], payload["after_seq"]
         while True:
-            data = await database_sync_to_async(_sync_page)(conversation_id, after)
-            await self.send_frame("conversation_update", data, request_id)
-            if not data["has_more"]:
+            page = await database_sync_to_async(_sync_page)(conversation_id, after)
+            await self.send_frame(page, request_id)
+            if not page.payload["has_more"]:
                 return
-            after = data["messages"][-1]["seq"]
+            after = page.payload["messages"][-1]["seq"]
 
     async def on_set_status(self, payload: dict[str, Any], request_id: str | None) -> None:
         await presence.store().set_status(self.user.pk, payload["status"])
@@ -385,23 +359,16 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.broadcast_presence()
 
     async def broadcast_presence(self) -> None:
-        await publish.publish_async([(publish.OPERATORS_GROUP, "presence_update", await presence_payload())])
+        await publish.now_async([(groups.OPERATORS, await presence_frame())])
 
     # --- Frames out ---------------------------------------------------------------------------
 
-    async def send_frame(
-        self, frame_type: str, payload: dict[str, Any], request_id: str | None = None
-    ) -> None:
-        frame = publish.frame(frame_type, payload)
-        if request_id is not None:
-            frame["request_id"] = request_id
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+    async def send_frame(self, frame: Frame, request_id: str | None = None) -> None:
+        """A frame to this socket only (the answer to one of its requests)."""
+        await self.send(text_data=json.dumps(publish.stamped(frame, request_id), ensure_ascii=False))
 
     async def send_error(self, code: str, message: str, request_id: str | None = None) -> None:
-        payload = {"code": code, "message": message}
-        if request_id is not None:
-            payload["request_id"] = request_id
-        await self.send_frame("error", payload, request_id)
+        await self.send_frame(frames.error(code, message, request_id), request_id)
 
     async def server_event(self, event: dict[str, Any]) -> None:
         """An event published to one of this socket's groups (publish.SERVER_EVENT).
@@ -435,57 +402,51 @@ def _without_session_saving(send: Any) -> Any:
 # --- Database work, one call per frame ------------------------------------------------------------
 
 
-def _user_for_token(key: str) -> Any:
+def _user_for_token(key: str) -> User | None:
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
         return None
     return token.user
 
 
-def _room_snapshot(conversation_id: int) -> dict[str, Any]:
+def _conversation(conversation_id: int) -> Conversation:
     conversation = (
         Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
     )
     if conversation is None:
-        raise actions.ActionRefused(ErrorCode.NOT_FOUND, f"Conversation {conversation_id} does not exist.")
-    messages = actions.history(conversation_id, limit=protocol.HISTORY_PAGE)
-    return {
-        "conversation": conversation_payload(conversation),
-        "messages": [message_payload(m) for m in messages],
-    }
+        raise ActionRefused(ErrorCode.NOT_FOUND, f"Conversation {conversation_id} does not exist.")
+    return conversation
 
 
-def _sync_page(conversation_id: int, after_seq: int) -> dict[str, Any]:
-    data = _room_snapshot_without_history(conversation_id)
-    messages = actions.messages_after(conversation_id, after_seq, limit=protocol.SYNC_PAGE + 1)
-    data["has_more"] = len(messages) > protocol.SYNC_PAGE
-    data["messages"] = [message_payload(m) for m in messages[: protocol.SYNC_PAGE]]
-    return data
-
-
-def _room_snapshot_without_history(conversation_id: int) -> dict[str, Any]:
-    conversation = (
-        Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
+def _room_snapshot(conversation_id: int) -> Frame:
+    conversation = _conversation(conversation_id)
+    return frames.conversation_update(
+        conversation, history.latest(conversation_id, limit=protocol.HISTORY_PAGE)
     )
-    if conversation is None:
-        raise actions.ActionRefused(ErrorCode.NOT_FOUND, f"Conversation {conversation_id} does not exist.")
-    return {"conversation": conversation_payload(conversation)}
 
 
-def _send(user: Any, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    message, created = actions.send_operator_message(
+def _sync_page(conversation_id: int, after_seq: int) -> Frame:
+    conversation = _conversation(conversation_id)
+    messages = history.after(conversation_id, after_seq, limit=protocol.SYNC_PAGE + 1)
+    return frames.conversation_update(
+        conversation, messages[: protocol.SYNC_PAGE], has_more=len(messages) > protocol.SYNC_PAGE
+    )
+
+
+def _send(user: User, payload: dict[str, Any]) -> Frame:
+    message, _ = actions.send_operator_message(
         payload["conversation_id"],
-        user,
+        Actor.staff(user),
         client_id=payload["client_id"],
         text=payload.get("text"),
         sticker=payload.get("sticker"),
         canned_id=payload.get("canned_id"),
     )
-    return message_payload(message), created
+    return frames.message_sent(payload["client_id"], message)
 
 
-def _mark_read(conversation_id: int, user: Any, seq: int) -> None:
-    for token in actions.mark_read(conversation_id, user, seq):
+def _mark_read(conversation_id: int, user: User, seq: int) -> None:
+    for token in actions.mark_read(conversation_id, Actor.staff(user), seq):
         background.submit(messaging_api.mark_as_read, token)
 
 
@@ -502,15 +463,13 @@ def _show_loading_animation(conversation_id: int, operator_id: int) -> None:
         background.submit(messaging_api.show_loading_animation, row, protocol.LOADING_ANIMATION_EVERY_SECONDS)
 
 
-async def presence_payload() -> dict[str, Any]:
+async def presence_frame() -> Frame:
     online = await presence.store().online()
     operators = await database_sync_to_async(_operators)(list(online))
-    return {"operators": [{**operator_payload(op), "status": online[op.pk]} for op in operators]}
+    return frames.presence_update((op, online[op.pk]) for op in operators)
 
 
-def _operators(ids: list[int]) -> list[Any]:
-    from accounts.models import User
-
+def _operators(ids: list[int]) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("display_name", "username"))
 
 
@@ -536,8 +495,6 @@ async def _sweep_forever() -> None:
             gone = await presence.store().sweep()
             if gone:
                 await database_sync_to_async(availability.end)(gone)
-                await publish.publish_async(
-                    [(publish.OPERATORS_GROUP, "presence_update", await presence_payload())]
-                )
+                await publish.now_async([(groups.OPERATORS, await presence_frame())])
         except Exception:
             logger.warning("presence sweep failed", exc_info=True)

@@ -6,9 +6,8 @@ brings its unread count and last-message preview along as subqueries of the one 
 never a query per row); tests/test_console.py pins the counts.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     Count,
@@ -27,7 +26,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, JSONObject, Left
 from django.utils.dateparse import parse_datetime
 
-from livechat.conversations import actions
+from accounts.models import User
+from livechat.conversations import history, permissions
 from livechat.models import CannedResponse, Conversation, ConversationEvent, Message, ReadMarker
 from livechat.realtime import protocol
 from livechat.realtime.payloads import (
@@ -36,6 +36,9 @@ from livechat.realtime.payloads import (
     message_payload,
     operator_payload,
 )
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 Status = Conversation.Status
 
@@ -48,41 +51,7 @@ PAST_CONVERSATIONS = 20
 TIMELINE_EVENTS = 200
 
 
-@dataclass(frozen=True)
-class Capabilities:
-    """What the viewing operator may do with a conversation (the console shows only these)."""
-
-    can_send: bool
-    can_claim: bool
-    can_close: bool
-    can_transfer: bool
-
-    def as_dict(self) -> dict[str, bool]:
-        return {
-            "can_send": self.can_send,
-            "can_claim": self.can_claim,
-            "can_close": self.can_close,
-            "can_transfer": self.can_transfer,
-        }
-
-
-def capabilities(operator: Any, conversation: Conversation) -> Capabilities:
-    """Mirrors the rules of livechat.conversations.actions (claim, close, transfer, send_operator_message)."""
-    holds = conversation.assigned_operator_id == operator.pk
-    in_charge = holds or operator.is_supervisor
-    is_open = conversation.status != Status.CLOSED
-    return Capabilities(
-        can_send=is_open and in_charge and conversation.contact.is_following,
-        can_claim=conversation.status in (Status.BOT, Status.WAITING),
-        can_close=is_open and (conversation.status != Status.ACTIVE or in_charge),
-        can_transfer=conversation.status == Status.ACTIVE and in_charge,
-    )
-
-
-# --- The list ---------------------------------------------------------------------------------
-
-
-def tab_counts(operator: Any) -> dict[str, int]:
+def tab_counts(operator: User) -> dict[str, int]:
     """How many conversations each tab holds — one query."""
     return Conversation.objects.aggregate(
         queue=Count("pk", filter=Q(status=Status.WAITING)),
@@ -92,7 +61,7 @@ def tab_counts(operator: Any) -> dict[str, int]:
     )
 
 
-def _tab_queryset(operator: Any, tab: str) -> QuerySet[Conversation]:
+def _tab_queryset(operator: User, tab: str) -> QuerySet[Conversation]:
     qs = Conversation.objects.select_related("contact", "assigned_operator")
     if tab == "queue":
         return qs.filter(status=Status.WAITING).order_by("handoff_requested_at", "id")
@@ -108,7 +77,7 @@ def _tab_queryset(operator: Any, tab: str) -> QuerySet[Conversation]:
     return qs.order_by("-last_message_at", "-id")
 
 
-def _with_unread(qs: QuerySet[Conversation], operator: Any) -> QuerySet[Conversation]:
+def _with_unread(qs: QuerySet[Conversation], operator: User) -> QuerySet[Conversation]:
     """Annotate `unread`: the customer's messages after this operator's read marker."""
     read_upto = ReadMarker.objects.filter(operator=operator, conversation=OuterRef("pk")).values(
         "last_read_seq"
@@ -171,8 +140,15 @@ def _with_last_message(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     return qs.annotate(last_message=Subquery(latest, output_field=JSONField()))
 
 
+class _RowAnnotations(TypedDict):
+    """What a list row's conversation is annotated with (_with_unread or 0, _with_last_message)."""
+
+    unread: int
+    last_message: dict[str, Any] | None
+
+
 def conversation_rows(
-    operator: Any, tab: str, *, query: str = "", cursor: str = "", limit: int = PAGE_SIZE
+    operator: User, tab: str, *, query: str = "", cursor: str = "", limit: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], str]:
     """One page of a tab, newest activity first (the queue in queue order). One query.
 
@@ -184,7 +160,9 @@ def conversation_rows(
     if cursor and tab != "queue":
         qs = _after_cursor(qs, cursor)
     qs = _with_unread(qs, operator) if tab != "closed" else qs.annotate(unread=Value(0))
-    conversations = list(_with_last_message(qs)[: limit + 1])
+    conversations = cast(
+        "list[WithAnnotations[Conversation, _RowAnnotations]]", list(_with_last_message(qs)[: limit + 1])
+    )
     more = len(conversations) > limit and tab != "queue"
     conversations = conversations[:limit]
     rows = []
@@ -219,19 +197,19 @@ def preview(message: dict[str, Any] | None) -> dict[str, Any] | None:
 # --- One conversation -----------------------------------------------------------------------
 
 
-def conversation_detail(operator: Any, conversation_id: int) -> dict[str, Any] | None:
+def conversation_detail(operator: User, conversation_id: int) -> dict[str, Any] | None:
     """The conversation, what the operator may do with it, and its latest messages."""
     conversation = (
         Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
     )
     if conversation is None:
         return None
-    messages = actions.history(conversation_id, limit=protocol.HISTORY_PAGE + 1)
+    messages = history.latest(conversation_id, limit=protocol.HISTORY_PAGE + 1)
     has_more = len(messages) > protocol.HISTORY_PAGE
     messages = messages[-protocol.HISTORY_PAGE :]
     return {
         "conversation": conversation_payload(conversation),
-        "capabilities": capabilities(operator, conversation).as_dict(),
+        "capabilities": permissions.capabilities(operator, conversation),
         "messages": [message_payload(m) for m in messages],
         "has_more": has_more,
     }

@@ -1,4 +1,4 @@
-"""WebSocket routes (PRODUCT §4)."""
+"""WebSocket routes: the console's socket."""
 
 from django.urls import path
 

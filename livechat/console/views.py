@@ -7,7 +7,7 @@ Everything a view shows comes from livechat.console.queries, in a fixed number o
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -19,8 +19,9 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from accounts.models import User
 from livechat.console import queries
-from livechat.line.media import content_type_for
+from livechat.conversations import permissions
 from livechat.models import Message
 from livechat.realtime import protocol
 from livechat.realtime.payloads import operator_payload
@@ -32,8 +33,9 @@ STICKER_PACKAGES: list[dict[str, Any]] = [
 ]
 
 
-def _is_team_member(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+def _me(request: HttpRequest) -> User:
+    """The signed-in team member (console_page / console_json let no one else through)."""
+    return cast(User, request.user)
 
 
 def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -43,7 +45,7 @@ def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not _is_team_member(request.user):
+        if not permissions.is_team_member(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -57,7 +59,7 @@ def console_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return JsonResponse({"code": "unauthenticated", "message": "Sign in first."}, status=401)
-        if not _is_team_member(request.user):
+        if not permissions.is_team_member(request.user):
             return JsonResponse({"code": "forbidden", "message": "Staff only."}, status=403)
         return view(request, *args, **kwargs)
 
@@ -74,7 +76,7 @@ def _not_found(conversation_id: int) -> JsonResponse:
 @console_page
 def console(request: HttpRequest) -> HttpResponse:
     """The three-pane console. `?c=<id>` opens that conversation straight away."""
-    operator = request.user
+    operator = _me(request)
     selected = None
     selected_id = request.GET.get("c", "")
     if selected_id.isdigit():
@@ -93,6 +95,8 @@ def console(request: HttpRequest) -> HttpResponse:
         "language": request.LANGUAGE_CODE,
         "heartbeat_seconds": protocol.HEARTBEAT_SECONDS,
         "history_page": protocol.HISTORY_PAGE,
+        # Who may do what, as data: the buttons the script shows follow the server's own rules.
+        "rules": permissions.rules_for_console(),
         "urls": {
             "socket": "/ws/live-chat/",
             "list": reverse("console:conversations"),
@@ -132,7 +136,7 @@ def conversations(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()[:100]
     try:
         rows, next_cursor = queries.conversation_rows(
-            request.user,
+            _me(request),
             tab,
             query=query,
             cursor=request.GET.get("cursor", ""),
@@ -146,14 +150,14 @@ def conversations(request: HttpRequest) -> JsonResponse:
 @require_GET
 @console_json
 def counts(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(queries.tab_counts(request.user))
+    return JsonResponse(queries.tab_counts(_me(request)))
 
 
 @require_GET
 @console_json
 def conversation(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """The conversation, the caller's capabilities on it and its latest messages."""
-    detail = queries.conversation_detail(request.user, conversation_id)
+    detail = queries.conversation_detail(_me(request), conversation_id)
     if detail is None:
         return _not_found(conversation_id)
     return JsonResponse(detail)
@@ -181,7 +185,7 @@ def media(request: HttpRequest, message_id: int) -> FileResponse:
     is_file = message.type == Message.Type.FILE
     response = FileResponse(
         message.media.open("rb"),
-        content_type=content_type_for(message),
+        content_type=message.media_content_type,
         as_attachment=is_file,
         # The customer's own file name (FileResponse quotes it safely, Thai included).
         filename=str(message.payload.get("fileName") or "") if is_file else "",

@@ -1,202 +1,113 @@
-"""State changes of a conversation. The webhook, the REST API and the socket all call these.
+"""Every change of a conversation, and of what operators see of it, happens here.
 
-Each action changes rows with a conditional UPDATE (so of two racing callers exactly one wins),
-records a ConversationEvent, and publishes to operators after the transaction commits.
+Each action takes the actor (an operator or supervisor, the customer, the bot, the system),
+checks that the change applies, writes the rows in one transaction (a row lock or a conditional
+UPDATE, so of two racing callers exactly one wins), records a ConversationEvent saying who did
+what, and publishes the frames operators need — only after the transaction commits. The webhook,
+the socket, the REST API, the worker and (later) the scheduled commands all call these; nothing
+else writes conversation state or builds a frame to publish.
 """
 
-import threading
-import time
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Avg, F
 from django.utils import timezone
 
-from livechat.conversations import bot
-from livechat.delivery import sender
+from accounts.models import User
+from livechat.conversations import bot, queue
+from livechat.conversations.permissions import ActionRefused, holds, may, require_in_charge
+from livechat.conversations.store import OPEN_STATUSES, append_message, open_conversation_for
+from livechat.delivery import outbox, sender
 from livechat.jobs import background
-from livechat.models import Conversation, ConversationEvent, Message
-from livechat.realtime import publish
-from livechat.realtime.payloads import conversation_payload, operator_payload
+from livechat.models import CannedResponse, Contact, Conversation, ConversationEvent, Message, ReadMarker
+from livechat.realtime import frames, groups, publish
 
 Status = Conversation.Status
 Kind = ConversationEvent.Kind
 ActorKind = ConversationEvent.ActorKind
 
-DEFAULT_WAIT_PER_POSITION = timedelta(minutes=2)
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: recorded on its ConversationEvent."""
+
+    kind: str
+    user: User | None = None
+
+    @classmethod
+    def staff(cls, user: User) -> "Actor":
+        """An operator, or a supervisor acting as one (recorded as such)."""
+        return cls(ActorKind.SUPERVISOR if user.is_supervisor else ActorKind.OPERATOR, user)
 
 
-class ActionRefused(Exception):
-    """The action does not apply to the conversation as it is now."""
+CUSTOMER = Actor(ActorKind.CUSTOMER)
+BOT = Actor(ActorKind.BOT)
+SYSTEM = Actor(ActorKind.SYSTEM)
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def queue_snapshot() -> list[dict[str, Any]]:
-    """Waiting conversations in queue order, with position and estimated wait."""
-    waiting = list(
-        Conversation.objects.filter(status=Status.WAITING)
-        .select_related("contact", "assigned_operator")
-        .order_by("handoff_requested_at", "id")
-    )
-    per_position = average_wait()
-    now = timezone.now()
-    return [
-        {
-            "conversation_id": c.pk,
-            "position": position,
-            "contact": {
-                "display_name": c.contact.display_name or c.contact.line_user_id,
-                "picture_url": c.contact.picture_url,
-            },
-            "waiting_since": c.handoff_requested_at.isoformat() if c.handoff_requested_at else None,
-            "waited_seconds": int((now - c.handoff_requested_at).total_seconds())
-            if c.handoff_requested_at
-            else 0,
-            "estimated_wait_seconds": int((per_position * position).total_seconds()),
-            "conversation": conversation_payload(c),
-        }
-        for position, c in enumerate(waiting, start=1)
-    ]
+# Which status changes each kind of event may make (None: the conversation is new).
+TRANSITIONS: dict[str, frozenset[tuple[str | None, str]]] = {
+    Kind.CREATED: frozenset({(None, Status.BOT)}),
+    Kind.HANDOFF: frozenset({(Status.BOT, Status.WAITING)}),
+    Kind.CLAIMED: frozenset({(Status.BOT, Status.ACTIVE), (Status.WAITING, Status.ACTIVE)}),
+    Kind.TRANSFERRED: frozenset({(Status.ACTIVE, Status.ACTIVE)}),
+    Kind.RETURNED: frozenset({(Status.ACTIVE, Status.WAITING)}),
+    Kind.CLOSED: frozenset({(s, Status.CLOSED) for s in OPEN_STATUSES}),
+}
 
 
-# The estimate moves slowly, and every handoff and queue snapshot asks for it: it is computed
-# at most once per AVERAGE_WAIT_TTL in each process.
-AVERAGE_WAIT_TTL = 10.0
-_average_wait: tuple[float, timedelta] | None = None
+def _change(
+    conversation: Conversation,
+    kind: str,
+    actor: Actor,
+    *,
+    to_status: str,
+    fields: dict[str, Any] | None = None,
+    from_operator: User | None = None,
+    to_operator: User | None = None,
+    note: str = "",
+) -> str:
+    """Move the (locked) conversation to `to_status`, set `fields`, and record who did it.
 
-
-def average_wait() -> timedelta:
-    """How long the last 20 claimed customers waited, or a default before there is history."""
-    global _average_wait
-    if _average_wait is not None and time.monotonic() - _average_wait[0] < AVERAGE_WAIT_TTL:
-        return _average_wait[1]
-    recent = (
-        Conversation.objects.filter(claimed_at__isnull=False, handoff_requested_at__isnull=False)
-        .order_by("-claimed_at")
-        .values("pk")[:20]
-    )
-    result = Conversation.objects.filter(pk__in=recent).aggregate(
-        avg=Avg(F("claimed_at") - F("handoff_requested_at"))
-    )["avg"]
-    estimate = result if result and result > timedelta(0) else DEFAULT_WAIT_PER_POSITION
-    _average_wait = (time.monotonic(), estimate)
-    return estimate
-
-
-def forget_average_wait() -> None:
-    """Drop the cached estimate (tests; a process that wants it fresh)."""
-    global _average_wait
-    _average_wait = None
-
-
-def queue_position(conversation: Conversation) -> int:
-    return Conversation.objects.filter(
-        status=Status.WAITING, handoff_requested_at__lte=conversation.handoff_requested_at
-    ).count()
-
-
-# A full snapshot costs O(waiting customers) to build and to send to every operator; in a rush
-# (dozens of handoffs a second) one every QUEUE_UPDATE_INTERVAL carries the same news.
-QUEUE_UPDATE_INTERVAL = 0.5
-_queue_update = threading.Lock()
-_queue_update_due = False
-_queue_update_sent_at = float("-inf")
-
-
-def publish_queue_on_commit() -> None:
-    """queue_update to every operator, once the change committed.
-
-    The snapshot is built in a background thread, not in the request that changed the queue.
-    The first change after a quiet spell goes out at once; changes within QUEUE_UPDATE_INTERVAL
-    of the last snapshot are coalesced into one more at the interval's end. A change that
-    commits after a snapshot started always schedules another one, so none is missed.
+    Returns the status it came from. Refuses a move the event kind does not allow.
     """
-    transaction.on_commit(_schedule_queue_update)
+    previous = conversation.status
+    _check(kind, previous, to_status)
+    changed = {"status": to_status, **(fields or {})}
+    for name, value in changed.items():
+        setattr(conversation, name, value)
+    conversation.save(update_fields=list(changed))
+    _record(conversation, kind, actor, previous, to_status, from_operator, to_operator, note)
+    return previous
 
 
-def _schedule_queue_update() -> None:
-    global _queue_update_due
-    with _queue_update:
-        if _queue_update_due:
-            return
-        _queue_update_due = True
-        delay = _queue_update_sent_at + QUEUE_UPDATE_INTERVAL - time.monotonic()
-    background.submit(_send_queue_update, max(0.0, delay))
+def _check(kind: str, from_status: str, to_status: str) -> None:
+    if (from_status, to_status) not in TRANSITIONS[kind]:
+        raise ActionRefused("invalid_state", f"A conversation that is {from_status} cannot be {kind}.")
 
 
-def _send_queue_update(delay: float = 0.0) -> None:
-    global _queue_update_due, _queue_update_sent_at
-    if delay:
-        time.sleep(delay)  # in a pool thread; at most one such wait at a time (the due flag)
-    with _queue_update:
-        _queue_update_due = False
-        _queue_update_sent_at = time.monotonic()
-    publish.publish_now([(publish.OPERATORS_GROUP, "queue_update", {"waiting": queue_snapshot()})])
-
-
-def publish_conversation_on_commit(conversation: Conversation, *extra: publish.Publication) -> None:
-    payload = {"conversation": conversation_payload(conversation), "messages": []}
-    publish.publish_on_commit(
-        (publish.OPERATORS_GROUP, "conversation_update", payload),
-        (publish.conversation_group(conversation.pk), "conversation_update", payload),
-        *extra,
-    )
-
-
-def request_handoff(
-    conversation: Conversation, *, actor_kind: str = ActorKind.CUSTOMER, reply_token: str = ""
-) -> bool:
-    """The customer asks for a human: bot → waiting, and tell them their place in the queue.
-
-    Returns False (and reassures the customer) if they were already waiting or being served.
-    """
-    now = timezone.now()
-    moved = Conversation.objects.filter(pk=conversation.pk, status=Status.BOT).update(
-        status=Status.WAITING, handoff_requested_at=now
-    )
-    config = bot.config()
-    if not moved:
-        conversation.refresh_from_db(fields=["status", "handoff_requested_at"])
-        if conversation.status == Status.WAITING and reply_token:
-            _tell_queue_position(conversation, config.still_waiting_message, reply_token)
-        return False
-    conversation.status = Status.WAITING
-    conversation.handoff_requested_at = now
+def _record(
+    conversation: Conversation,
+    kind: str,
+    actor: Actor,
+    from_status: str,
+    to_status: str,
+    from_operator: User | None = None,
+    to_operator: User | None = None,
+    note: str = "",
+) -> None:
     ConversationEvent.objects.create(
         conversation=conversation,
-        kind=Kind.HANDOFF,
-        actor_kind=actor_kind,
-        from_status=Status.BOT,
-        to_status=Status.WAITING,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor=actor.user,
+        from_status=from_status,
+        to_status=to_status,
+        from_operator=from_operator,
+        to_operator=to_operator,
+        note=note,
     )
-    _tell_queue_position(conversation, config.handoff_message, reply_token)
-    publish_conversation_on_commit(conversation)
-    publish_queue_on_commit()
-    return True
-
-
-def _tell_queue_position(conversation: Conversation, template: str, reply_token: str) -> None:
-    """The bot's answer with {position} and {wait_minutes} filled in, by the reply token."""
-    position = queue_position(conversation)
-    text = template.format(position=position, wait_minutes=_minutes(position))
-    sender.queue_outbound(
-        conversation,
-        sender.line_message_for_text(text),
-        sender_kind=Message.SenderKind.BOT,
-        reply_token=reply_token,
-    )
-
-
-def _minutes(position: int) -> int:
-    return max(1, round((average_wait() * position).total_seconds() / 60))
-
-
-# --- Operators' actions -------------------------------------------------------------------------
 
 
 def _locked(conversation_id: int) -> Conversation:
@@ -210,25 +121,157 @@ def _locked(conversation_id: int) -> Conversation:
         raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.") from None
 
 
-def _holds(operator: Any, conversation: Conversation) -> bool:
-    return conversation.assigned_operator_id == operator.pk
+def _to_everyone(frame: frames.Frame) -> publish.Publication:
+    return (groups.OPERATORS, frame)
 
 
-def _require_holder(operator: Any, conversation: Conversation, doing: str) -> None:
-    if not (_holds(operator, conversation) or operator.is_supervisor):
-        raise ActionRefused("forbidden", f"Only the operator holding the conversation may {doing}.")
+def publish_conversation_on_commit(conversation: Conversation) -> None:
+    """Every operator's list and the conversation's room see its new state."""
+    frame = frames.conversation_update(conversation)
+    publish.on_commit((groups.OPERATORS, frame), (groups.conversation(conversation.pk), frame))
 
 
-def _session_publication(frame_type: str, conversation: Conversation, **extra: Any) -> publish.Publication:
-    return (
-        publish.OPERATORS_GROUP,
-        frame_type,
-        {"conversation": conversation_payload(conversation), **extra},
+def announce_message(conversation: Conversation, message: Message) -> None:
+    """After commit: the room sees the message; every operator's list sees the conversation's
+    new last line."""
+    publish.on_commit(
+        (groups.conversation(conversation.pk), frames.new_message(message)),
+        (groups.OPERATORS, frames.conversation_update(conversation, [message])),
     )
 
 
-def claim(conversation_id: int, operator: Any) -> Conversation:
+# --- The customer and the bot -------------------------------------------------------------------
+
+
+def request_handoff(conversation: Conversation, *, actor: Actor = CUSTOMER, reply_token: str = "") -> bool:
+    """The customer asks for a human: bot → waiting, and tell them their place in the queue.
+
+    Returns False (and reassures the customer) if they were already waiting or being served.
+    """
+    now = timezone.now()
+    _check(Kind.HANDOFF, Status.BOT, Status.WAITING)
+    # A conditional UPDATE instead of a row lock: the webhook's transaction stays short, and of
+    # two racing handoffs one moves the row.
+    moved = Conversation.objects.filter(pk=conversation.pk, status=Status.BOT).update(
+        status=Status.WAITING, handoff_requested_at=now
+    )
+    config = bot.config()
+    if not moved:
+        conversation.refresh_from_db(fields=["status", "handoff_requested_at"])
+        if conversation.status == Status.WAITING and reply_token:
+            _tell_queue_position(conversation, config.still_waiting_message, reply_token)
+        return False
+    conversation.status = Status.WAITING
+    conversation.handoff_requested_at = now
+    _record(conversation, Kind.HANDOFF, actor, Status.BOT, Status.WAITING)
+    _tell_queue_position(conversation, config.handoff_message, reply_token)
+    publish_conversation_on_commit(conversation)
+    queue.publish_on_commit()
+    return True
+
+
+def _tell_queue_position(conversation: Conversation, template: str, reply_token: str) -> None:
+    """The bot's answer with {position} and {wait_minutes} filled in, by the reply token."""
+    position = queue.position_of(conversation)
+    text = template.format(position=position, wait_minutes=queue.estimated_minutes(position))
+    queue_outbound(
+        conversation, outbox.text_message(text), sender_kind=Message.SenderKind.BOT, reply_token=reply_token
+    )
+
+
+def bot_reply(conversation: Conversation, text: str, *, reply_token: str) -> Message:
+    """The bot answers the customer (an auto-reply, the welcome message)."""
+    return queue_outbound(
+        conversation, outbox.text_message(text), sender_kind=Message.SenderKind.BOT, reply_token=reply_token
+    )
+
+
+def customer_message_stored(conversation: Conversation, message: Message) -> None:
+    """A customer's message was stored (livechat.conversations.store): operators hear of it."""
+    announce_message(conversation, message)
+
+
+def unsend(line_message_id: str) -> Message | None:
+    """The customer unsent a message: it is hidden from operators (the row and its seq stay)."""
+    message = (
+        Message.objects.select_related("conversation__contact", "conversation__assigned_operator")
+        .filter(line_message_id=line_message_id)
+        .first()
+    )
+    if message is None or message.is_unsent:
+        return None
+    message.is_unsent = True
+    message.unsent_at = timezone.now()
+    message.save(update_fields=["is_unsent", "unsent_at"])
+    conversation = message.conversation
+    frame = frames.conversation_update(conversation, [message])
+    publish.on_commit((groups.conversation(conversation.pk), frame), (groups.OPERATORS, frame))
+    return message
+
+
+def follow(line_user_id: str, *, reply_token: str) -> Contact:
+    """The customer added the account as a friend (again): welcome them while the bot holds the
+    conversation. Returns the contact."""
+    now = timezone.now()
+    contact, _ = Contact.objects.get_or_create(line_user_id=line_user_id)
+    Contact.objects.filter(pk=contact.pk).update(is_following=True, followed_at=now)
+    conversation, _, _ = open_conversation_for(line_user_id)
+    conversation.contact.is_following = True
+    if conversation.status == Status.BOT:
+        bot_reply(conversation, bot.config().welcome_message, reply_token=reply_token)
+    publish_conversation_on_commit(conversation)
+    return contact
+
+
+def unfollow(line_user_id: str) -> None:
+    """The customer blocked the account: the console stops offering to send."""
+    Contact.objects.filter(line_user_id=line_user_id).update(is_following=False, unfollowed_at=timezone.now())
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator")
+        .filter(contact__line_user_id=line_user_id)
+        .exclude(status=Status.CLOSED)
+        .first()
+    )
+    if conversation is not None:
+        publish_conversation_on_commit(conversation)
+
+
+def update_profile(
+    contact_id: int, *, display_name: str, picture_url: str, status_message: str, language: str
+) -> None:
+    """LINE told us who the customer is: operators see the new name and picture."""
+    Contact.objects.filter(pk=contact_id).update(
+        display_name=display_name[:200],
+        picture_url=picture_url[:1000],
+        status_message=status_message,
+        language=language[:16],
+        profile_fetched_at=timezone.now(),
+    )
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator")
+        .filter(contact_id=contact_id)
+        .exclude(status=Status.CLOSED)
+        .first()
+    )
+    if conversation is not None:
+        publish.now([_to_everyone(frames.conversation_update(conversation))])
+
+
+def store_media(message: Message, name: str, content: bytes) -> None:
+    """The bytes of a customer's image/video/audio/file are ours now: the room can show them."""
+    message.media.save(name, ContentFile(content), save=False)
+    message.media_status = Message.MediaStatus.STORED
+    message.claimed_until = None
+    message.save(update_fields=["media", "media_status", "claimed_until"])
+    publish.now([(groups.conversation(message.conversation_id), frames.conversation_update(None, [message]))])
+
+
+# --- Operators ------------------------------------------------------------------------------------
+
+
+def claim(conversation_id: int, actor: Actor) -> Conversation:
     """Take a waiting (or bot) conversation. Of two simultaneous claims exactly one wins."""
+    operator = _staff(actor)
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status == Status.ACTIVE:
@@ -236,137 +279,159 @@ def claim(conversation_id: int, operator: Any) -> Conversation:
             raise ActionRefused(
                 "already_claimed", f"Already claimed by {holder.name if holder else 'someone'}."
             )
-        if conversation.status == Status.CLOSED:
-            raise ActionRefused("invalid_state", "The conversation is closed.")
         now = timezone.now()
-        previous = conversation.status
-        conversation.status = Status.ACTIVE
-        conversation.assigned_operator = operator
-        conversation.claimed_at = now
-        conversation.handoff_requested_at = conversation.handoff_requested_at or now
-        conversation.save(update_fields=["status", "assigned_operator", "claimed_at", "handoff_requested_at"])
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=Kind.CLAIMED,
-            actor_kind=ActorKind.OPERATOR,
-            actor=operator,
-            from_status=previous,
+        _change(
+            conversation,
+            Kind.CLAIMED,
+            actor,
             to_status=Status.ACTIVE,
+            fields={
+                "assigned_operator": operator,
+                "claimed_at": now,
+                "handoff_requested_at": conversation.handoff_requested_at or now,
+            },
             to_operator=operator,
         )
-        publish.publish_on_commit(
-            _session_publication("session_claimed", conversation, operator=_operator(operator))
-        )
-        publish_queue_on_commit()
+        publish.on_commit(_to_everyone(frames.session_claimed(conversation, operator)))
+        queue.publish_on_commit()
     return conversation
 
 
-def close(conversation_id: int, operator: Any, reason: str = "") -> Conversation:
+def close(conversation_id: int, actor: Actor, reason: str = "") -> Conversation:
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status == Status.CLOSED:
             raise ActionRefused("invalid_state", "The conversation is already closed.")
-        if conversation.status == Status.ACTIVE:
-            _require_holder(operator, conversation, "close it")
-        previous = conversation.status
-        conversation.status = Status.CLOSED
-        conversation.closed_at = timezone.now()
-        conversation.close_reason = reason[:200]
-        conversation.save(update_fields=["status", "closed_at", "close_reason"])
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=Kind.CLOSED,
-            actor_kind=ActorKind.OPERATOR,
-            actor=operator,
-            from_status=previous,
+        if conversation.status == Status.ACTIVE and actor.user is not None:
+            require_in_charge(actor.user, conversation, "close it")
+        previous = _change(
+            conversation,
+            Kind.CLOSED,
+            actor,
             to_status=Status.CLOSED,
+            fields={"closed_at": timezone.now(), "close_reason": reason[:200]},
             from_operator=conversation.assigned_operator,
             note=reason,
         )
-        publish.publish_on_commit(
-            _session_publication("session_closed", conversation, operator=_operator(operator), reason=reason)
-        )
+        publish.on_commit(_to_everyone(frames.session_closed(conversation, actor.user, reason)))
         if previous == Status.WAITING:
-            publish_queue_on_commit()
+            queue.publish_on_commit()
     return conversation
 
 
 def transfer(
     conversation_id: int,
-    operator: Any,
+    actor: Actor,
     *,
     to_operator_id: int | None = None,
     to_queue: bool = False,
     note: str = "",
 ) -> Conversation:
     """Hand an active conversation to another operator, or back to the queue."""
-    from accounts.models import User
-
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status != Status.ACTIVE:
             raise ActionRefused("invalid_state", "Only an active conversation can be transferred.")
-        _require_holder(operator, conversation, "transfer it")
+        require_in_charge(_staff(actor), conversation, "transfer it")
         previous_operator = conversation.assigned_operator
         target = None
-        if not to_queue:
+        if to_queue:
+            _change(
+                conversation,
+                Kind.RETURNED,
+                actor,
+                to_status=Status.WAITING,
+                fields={"assigned_operator": None},
+                from_operator=previous_operator,
+                note=note,
+            )
+        else:
+            if to_operator_id is None:
+                raise ActionRefused("invalid", "Give either an operator to transfer to or the queue.")
             target = User.objects.filter(pk=to_operator_id, is_active=True).first()
             if target is None:
                 raise ActionRefused("not_found", f"Operator {to_operator_id} does not exist or is inactive.")
             if target.pk == conversation.assigned_operator_id:
                 raise ActionRefused("invalid_state", "The conversation is already theirs.")
-            conversation.assigned_operator = target
-            conversation.claimed_at = timezone.now()
-            conversation.save(update_fields=["assigned_operator", "claimed_at"])
-        else:
-            conversation.status = Status.WAITING
-            conversation.assigned_operator = None
-            conversation.save(update_fields=["status", "assigned_operator"])
-        ConversationEvent.objects.create(
-            conversation=conversation,
-            kind=Kind.RETURNED if to_queue else Kind.TRANSFERRED,
-            actor_kind=ActorKind.OPERATOR,
-            actor=operator,
-            from_status=Status.ACTIVE,
-            to_status=conversation.status,
+            _change(
+                conversation,
+                Kind.TRANSFERRED,
+                actor,
+                to_status=Status.ACTIVE,
+                fields={"assigned_operator": target, "claimed_at": timezone.now()},
+                from_operator=previous_operator,
+                to_operator=target,
+                note=note,
+            )
+        frame = frames.session_transferred(
+            conversation,
             from_operator=previous_operator,
             to_operator=target,
-            note=note,
-        )
-        publication = _session_publication(
-            "session_transferred",
-            conversation,
-            from_operator=_operator(previous_operator),
-            to_operator=_operator(target),
             to_queue=to_queue,
             note=note,
-            by=_operator(operator),
+            by=actor.user,
         )
-        publish.publish_on_commit(publication)
+        publish.on_commit(_to_everyone(frame))
         if to_queue:
-            publish_queue_on_commit()
+            queue.publish_on_commit()
     return conversation
+
+
+def queue_outbound(
+    conversation: Conversation,
+    line_message: dict[str, Any],
+    *,
+    sender_kind: str,
+    operator: User | None = None,
+    client_id: str | None = None,
+    reply_token: str = "",
+) -> Message:
+    """Store an outbound message `pending` in the caller's transaction; livechat.delivery sends
+    it after commit (and the worker, if this process dies first).
+
+    `reply_token` is the triggering event's token, for the bot's immediate answers; operator
+    messages find a fresh token themselves at send time.
+    """
+    outbox.checked(line_message)
+    kind = line_message.get("type")
+    message = append_message(
+        conversation,
+        direction=Message.Direction.OUT,
+        sender_kind=sender_kind,
+        operator=operator,
+        type=kind if kind in Message.Type.values else Message.Type.UNKNOWN,
+        text=line_message.get("text", "") if kind == "text" else "",
+        payload=line_message,
+        client_id=client_id,
+        status=Message.Status.PENDING,
+        reply_token=reply_token,
+        next_attempt_at=timezone.now(),
+    )
+    announce_message(conversation, message)
+    background.submit_on_commit(sender.deliver, message.pk)
+    return message
 
 
 def send_operator_message(
     conversation_id: int,
-    operator: Any,
+    actor: Actor,
     *,
     client_id: str,
     text: str | None = None,
     sticker: dict[str, str] | None = None,
     canned_id: int | None = None,
     image: dict[str, str] | None = None,
+    image_path: str = "",
 ) -> tuple[Message, bool]:
     """Accept an operator's message: stored `pending`, delivered after commit.
 
-    `image` is {"originalContentUrl", "previewImageUrl"} (livechat.line.hosted_images stores it).
+    `image` is {"originalContentUrl", "previewImageUrl"} and `image_path` where the image is
+    stored (livechat.line.hosted_images keeps it).
 
     Returns (message, created). The same client_id again returns the first message unchanged,
     so a client that resends after a lost ack never produces a duplicate.
     """
-    from livechat.models import CannedResponse
-
+    operator = _staff(actor)
     existing = (
         Message.objects.select_related("operator")
         .filter(conversation_id=conversation_id, client_id=client_id)
@@ -378,14 +443,14 @@ def send_operator_message(
         conversation = _locked(conversation_id)
         # Two tabs resending the same queued message at once: the second waited for the lock
         # above, and now finds the first one's message.
-        existing = Message.objects.select_related("operator").filter(
+        again = Message.objects.select_related("operator").filter(
             conversation_id=conversation_id, client_id=client_id
         )
-        if (first := existing.first()) is not None:
+        if (first := again.first()) is not None:
             return first, False
         if conversation.status == Status.CLOSED:
             raise ActionRefused("invalid_state", "The conversation is closed.")
-        if not (_holds(operator, conversation) or operator.is_supervisor):
+        if not (holds(operator, conversation) or operator.is_supervisor):
             raise ActionRefused("forbidden", "Only the operator holding the conversation may reply.")
         if not conversation.contact.is_following:
             raise ActionRefused(
@@ -398,30 +463,64 @@ def send_operator_message(
             text = canned.text
         try:
             if sticker:
-                line_message = sender.line_message_for_sticker(sticker["package_id"], sticker["sticker_id"])
+                line_message = outbox.sticker_message(sticker["package_id"], sticker["sticker_id"])
             elif image:
                 line_message = {"type": "image", **image}
             else:
-                line_message = sender.line_message_for_text(text or "")
-        except sender.OutboundRefused as exc:
+                line_message = outbox.text_message(text or "")
+        except outbox.OutboundRefused as exc:
             raise ActionRefused("invalid", str(exc)) from exc
         if conversation.first_response_at is None:
             conversation.first_response_at = timezone.now()
             conversation.save(update_fields=["first_response_at"])
-        message = sender.queue_outbound(
+        message = queue_outbound(
             conversation,
             line_message,
             sender_kind=Message.SenderKind.OPERATOR,
             operator=operator,
             client_id=client_id,
         )
+        if image_path:
+            message.media.name = image_path
+            message.media_status = Message.MediaStatus.STORED
+            message.save(update_fields=["media", "media_status"])
     return message, True
 
 
-def mark_read(conversation_id: int, operator: Any, seq: int) -> list[str]:
-    """Record how far the operator read; returns LINE mark-as-read tokens not yet used."""
-    from livechat.models import ReadMarker
+def retry_message(message_id: int, actor: Actor) -> Message:
+    """Send a `failed` outbound message again (the same retry key: LINE never delivers it twice)."""
+    operator = _staff(actor)
+    message = (
+        Message.objects.select_related("conversation__contact", "operator").filter(pk=message_id).first()
+    )
+    if message is None:
+        raise ActionRefused("not_found", f"Message {message_id} does not exist.")
+    conversation = message.conversation
+    if not (holds(operator, conversation) or operator.is_supervisor):
+        raise ActionRefused("forbidden", "Only the operator holding the conversation may retry.")
+    if message.direction != Message.Direction.OUT or message.status != Message.Status.FAILED:
+        raise ActionRefused("invalid_state", "Only a failed outbound message can be retried.")
+    if not may(operator, "send", conversation):
+        if conversation.status == Status.CLOSED:
+            raise ActionRefused("invalid_state", "The conversation is closed.")
+        raise ActionRefused("invalid_state", "The customer unfollowed the account; LINE will not deliver.")
+    with transaction.atomic():
+        retried = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
+            status=Message.Status.PENDING, attempts=0, error="", next_attempt_at=timezone.now()
+        )
+        if not retried:
+            raise ActionRefused("invalid_state", "The message is no longer failed.")
+        background.submit_on_commit(sender.deliver, message.pk)
+        publish.on_commit(
+            (groups.conversation(conversation.pk), frames.message_status(message, Message.Status.PENDING))
+        )
+    message.refresh_from_db()
+    return message
 
+
+def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
+    """Record how far the operator read; returns LINE mark-as-read tokens not yet used."""
+    operator = _staff(actor)
     with transaction.atomic():
         if not Conversation.objects.filter(pk=conversation_id).exists():
             raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.")
@@ -443,21 +542,7 @@ def mark_read(conversation_id: int, operator: Any, seq: int) -> list[str]:
     return tokens
 
 
-def history(conversation_id: int, *, before_seq: int | None = None, limit: int = 50) -> list[Message]:
-    """The latest `limit` messages (before `before_seq`), oldest first."""
-    qs = Message.objects.select_related("operator").filter(conversation_id=conversation_id)
-    if before_seq is not None:
-        qs = qs.filter(seq__lt=before_seq)
-    return list(reversed(qs.order_by("-seq")[:limit]))
-
-
-def messages_after(conversation_id: int, after_seq: int, limit: int = 200) -> list[Message]:
-    return list(
-        Message.objects.select_related("operator")
-        .filter(conversation_id=conversation_id, seq__gt=after_seq)
-        .order_by("seq")[:limit]
-    )
-
-
-def _operator(user: Any) -> dict[str, Any] | None:
-    return operator_payload(user)
+def _staff(actor: Actor) -> User:
+    if actor.user is None:
+        raise ActionRefused("forbidden", "Only a team member can do this.")
+    return actor.user

@@ -1,19 +1,22 @@
 """What the bot says and when a customer is asking for a human.
 
-Keywords and texts are edited in admin; they are read on every inbound text, so they are
-cached in-process for a short while (edits show up within CACHE_SECONDS on every process).
+Keywords and texts are edited in admin; they are read on every inbound text, so they are kept
+in Django's cache (Redis when REDIS_URL is set, shared by every process): an edit drops the
+entry, and every process reads the new texts on its next event.
 """
 
 import re
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from livechat.models import AutoReply, BotSettings, HandoffKeyword
 
-CACHE_SECONDS = 30.0
+CACHE_KEY = "livechat:bot-config"
+# Only a bound on staleness should an edit's invalidation ever be lost (e.g. Redis was down).
+CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -25,13 +28,10 @@ class BotConfig:
     still_waiting_message: str
 
 
-_cache: tuple[float, BotConfig] | None = None
-
-
 def config() -> BotConfig:
-    global _cache
-    if _cache is not None and time.monotonic() - _cache[0] < CACHE_SECONDS:
-        return _cache[1]
+    cached: BotConfig | None = cache.get(CACHE_KEY)
+    if cached is not None:
+        return cached
     texts, _ = BotSettings.objects.get_or_create(pk=1)
     loaded = BotConfig(
         handoff_keywords=tuple(
@@ -46,13 +46,12 @@ def config() -> BotConfig:
         handoff_message=texts.handoff_message,
         still_waiting_message=texts.still_waiting_message,
     )
-    _cache = (time.monotonic(), loaded)
+    cache.set(CACHE_KEY, loaded, CACHE_SECONDS)
     return loaded
 
 
 def forget_config(**_: object) -> None:
-    global _cache
-    _cache = None
+    cache.delete(CACHE_KEY)
 
 
 for _model in (BotSettings, HandoffKeyword, AutoReply):

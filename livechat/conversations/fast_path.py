@@ -16,13 +16,23 @@ statement (`append_to_open_conversation`), which needs no transaction around it.
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Field, Model
 
+if TYPE_CHECKING:  # imported where used at run time, as before
+    from accounts.models import User
+    from livechat.models import Contact, Conversation, Message, WebhookEvent
+
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def _column(field: Field) -> str:
+    """A concrete field's column (django-stubs types it optional: it is set with the name)."""
+    assert field.column is not None, field
+    return field.column
 
 
 def insert(instance: Model, *, unless_exists: str | None = None, using: str = "default") -> bool:
@@ -58,25 +68,25 @@ def _insert_fields(model: type[Model]) -> tuple[Field, ...]:
 def _insert_sql(model: type[Model], using: str, unless_exists: str | None) -> str:
     qn = connections[using].ops.quote_name
     fields = _insert_fields(model)
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(_column(f)) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     conflict = f" ON CONFLICT ({qn(unless_exists)}) DO NOTHING" if unless_exists else ""
     return (
         f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
-        f"{conflict} RETURNING {qn(model._meta.pk.column)}"
+        f"{conflict} RETURNING {qn(_column(model._meta.pk))}"
     )
 
 
-class _Columns:
+class _Columns[M: Model]:
     """A model's columns in a SELECT, and how to turn them back into an instance."""
 
-    def __init__(self, model: type[Model], alias: str, using: str) -> None:
+    def __init__(self, model: type[M], alias: str, using: str) -> None:
         connection = connections[using]
         self.model = model
         self.fields: Sequence[Field] = model._meta.concrete_fields
         self.attnames = [f.attname for f in self.fields]
         qn = connection.ops.quote_name
-        self.sql = ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)
+        self.sql = ", ".join(f"{alias}.{qn(_column(f))}" for f in self.fields)
         # The backend's converters depend on settings only (e.g. SQLite's text → aware datetime),
         # so those found on this thread's connection serve every thread.
         self.converters: list[tuple[int, Any, list[Converter]]] = []
@@ -86,7 +96,7 @@ class _Columns:
             if found:
                 self.converters.append((index, column, found))
 
-    def instance(self, row: Sequence[Any], start: int, using: str) -> Model | None:
+    def instance(self, row: Sequence[Any], start: int, using: str) -> M | None:
         values = list(row[start : start + len(self.fields)])
         if values[0] is None:  # the LEFT JOIN found nothing
             return None
@@ -97,40 +107,47 @@ class _Columns:
         return self.model.from_db(using, self.attnames, values)
 
 
-def _with_contact_and_operator(alias: str, using: str) -> tuple[list[_Columns], str]:
+# A conversation's columns, its contact's and its operator's, in this order.
+type _Parts = tuple[_Columns["Conversation"], _Columns["Contact"], _Columns["User"]]
+
+
+def _with_contact_and_operator(alias: str, using: str) -> tuple[_Parts, str]:
     """The columns of a conversation (under `alias`), its contact's (`ct`) and its operator's
     (`u`), and the joins that bring the latter two: what `_conversation_from` reads back."""
     from livechat.models import Contact, Conversation
 
     qn = connections[using].ops.quote_name
     user_model = get_user_model()
-    parts = [
+    parts = (
         _Columns(Conversation, alias, using),
         _Columns(Contact, "ct", using),
         _Columns(user_model, "u", using),
-    ]
+    )
     joins = (
         f"INNER JOIN {qn(Contact._meta.db_table)} ct ON {alias}.{qn('contact_id')} = ct.{qn('id')} "
         f"LEFT OUTER JOIN {qn(user_model._meta.db_table)} u "
-        f"ON {alias}.{qn('assigned_operator_id')} = u.{qn(user_model._meta.pk.column)}"
+        f"ON {alias}.{qn('assigned_operator_id')} = u.{qn(_column(user_model._meta.pk))}"
     )
     return parts, joins
 
 
-def _conversation_from(row: Sequence[Any], parts: list[_Columns], using: str) -> tuple[Any, int]:
+def _conversation_from(row: Sequence[Any], parts: _Parts, using: str) -> tuple["Conversation", int]:
     """The conversation, with `contact` and `assigned_operator`, that starts `row`; and the
     index of the row's first column after them."""
     conversation_cols, contact_cols, operator_cols = parts
     conversation = conversation_cols.instance(row, 0, using)
     start = len(conversation_cols.fields)
-    conversation.contact = contact_cols.instance(row, start, using)
+    contact = contact_cols.instance(row, start, using)
+    # The FROM table and an INNER JOIN: only the operator's LEFT JOIN can come back empty.
+    assert conversation is not None and contact is not None
+    conversation.contact = contact
     start += len(contact_cols.fields)
     conversation.assigned_operator = operator_cols.instance(row, start, using)
     return conversation, start + len(operator_cols.fields)
 
 
 @cache
-def _open_conversation_select(using: str, status_count: int) -> tuple[str, list[_Columns]]:
+def _open_conversation_select(using: str, status_count: int) -> tuple[str, _Parts]:
     from livechat.models import Conversation
 
     qn = connections[using].ops.quote_name
@@ -146,7 +163,9 @@ def _open_conversation_select(using: str, status_count: int) -> tuple[str, list[
     return sql, parts
 
 
-def find_conversation(line_user_id: str, statuses: Sequence[str], using: str = "default") -> Any:
+def find_conversation(
+    line_user_id: str, statuses: Sequence[str], using: str = "default"
+) -> "Conversation | None":
     """The contact's conversation in one of `statuses`, with `contact` and `assigned_operator`
     loaded, or None. The same as `Conversation.objects.select_related("contact",
     "assigned_operator").filter(contact__line_user_id=…, status__in=statuses).first()` — for
@@ -167,13 +186,13 @@ def can_append_in_one_statement(using: str = "default") -> bool:
 
 
 def append_to_open_conversation(
-    event: Model,
-    message: Model,
+    event: "WebhookEvent",
+    message: "Message",
     line_user_id: str,
     statuses: Sequence[str],
     at: datetime,
     using: str = "default",
-) -> Any:
+) -> "Conversation | None":
     """A customer's message in their open conversation, stored in one statement, atomically.
 
     If the contact with `line_user_id` has a conversation in one of `statuses`: lock it, store
@@ -228,7 +247,7 @@ def _message_value_fields() -> tuple[Field, ...]:
 
 
 @cache
-def _append_sql(using: str, status_count: int) -> tuple[str, list[_Columns]]:
+def _append_sql(using: str, status_count: int) -> tuple[str, _Parts]:
     from livechat.models import Contact, Conversation, Message, WebhookEvent
 
     connection = connections[using]
@@ -245,10 +264,10 @@ def _append_sql(using: str, status_count: int) -> tuple[str, list[_Columns]]:
     event_fields = _insert_fields(WebhookEvent)
     message_columns, message_values = [], []
     for field in _insert_fields(Message):
-        message_columns.append(qn(field.column))
+        message_columns.append(qn(_column(field)))
         source = _FROM_CONVERSATION.get(field.attname)
         message_values.append(f"up.{qn(source)}" if source else typed(field))
-    conversation_columns = ", ".join(f"c.{qn(f.column)}" for f in Conversation._meta.concrete_fields)
+    conversation_columns = ", ".join(f"c.{qn(_column(f))}" for f in Conversation._meta.concrete_fields)
     parts, joins = _with_contact_and_operator("up", using)
     open_statuses = ", ".join(["%s"] * status_count)
     sql = (
@@ -258,7 +277,7 @@ def _append_sql(using: str, status_count: int) -> tuple[str, list[_Columns]]:
         f"WHERE ct.{qn('line_user_id')} = %s AND c.{qn('status')} IN ({open_statuses}) "
         "LIMIT 1 FOR UPDATE OF c), "
         # The event, only with a conversation to put its message in; nothing if a duplicate.
-        f"ev AS (INSERT INTO {event_table} ({', '.join(qn(f.column) for f in event_fields)}) "
+        f"ev AS (INSERT INTO {event_table} ({', '.join(qn(_column(f)) for f in event_fields)}) "
         f"SELECT {', '.join(typed(f) for f in event_fields)} FROM conv "
         f"ON CONFLICT ({qn('webhook_event_id')}) DO NOTHING RETURNING {pk}), "
         # The next seq, only for a stored event: a duplicate must not leave a gap.

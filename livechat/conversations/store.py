@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from livechat.conversations import fast_path
-from livechat.models import Contact, Conversation, ConversationEvent, Message
+from livechat.models import Contact, Conversation, ConversationEvent, Message, WebhookEvent
 
 
 def open_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
@@ -90,3 +90,25 @@ def store_message(conversation: Conversation, message: Message) -> Message:
     message.seq = next_seq(conversation, timezone.now())
     fast_path.insert(message)
     return message
+
+
+def record_event(event: WebhookEvent) -> bool:
+    """Store a webhook event unless its webhookEventId is stored already (LINE redelivered it).
+
+    Returns whether it was stored. Must run inside the transaction that handles the event.
+    """
+    return fast_path.insert(event, unless_exists="webhook_event_id")
+
+
+def append_to_open_conversation(
+    event: WebhookEvent, message: Message, line_user_id: str
+) -> Conversation | None:
+    """The webhook's hot path: store the event and append the message to the user's open
+    conversation in one statement, with no transaction around it (PostgreSQL only).
+
+    None when it wrote nothing — no open conversation, a redelivery, or a database without
+    data-modifying WITH: the caller then takes the transactional path from the start.
+    """
+    if not fast_path.can_append_in_one_statement():
+        return None
+    return fast_path.append_to_open_conversation(event, message, line_user_id, OPEN_STATUSES, timezone.now())

@@ -1,7 +1,7 @@
 """Outbound messages: persisted as `pending`, then delivered to LINE exactly once.
 
 The path of a send:
-1. `queue_outbound` stores the message `pending` in the caller's transaction.
+1. livechat.conversations.actions stores the message `pending` in the caller's transaction.
 2. After commit, a background thread `deliver` s it: it claims the row with a lease (a
    conditional UPDATE, so two senders never both own it), uses a fresh reply token if one is
    at hand (free) and otherwise pushes with `X-Line-Retry-Key` = the message's uuid, so a
@@ -15,98 +15,20 @@ import logging
 import random
 import time
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from livechat.conversations.store import append_message
-from livechat.jobs import background
 from livechat.line import messaging_api
-from livechat.models import Conversation, Message
-from livechat.realtime import publish
-from livechat.realtime.payloads import conversation_payload, message_payload
+from livechat.models import Message
+from livechat.realtime import frames, groups, publish
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=30)
-
-
-class OutboundRefused(ValueError):
-    """The message can never be sent as it is (e.g. text over LINE's 5000 characters)."""
-
-
-def line_message_for_text(text: str) -> dict[str, Any]:
-    if not text.strip():
-        raise OutboundRefused("The message is empty.")
-    if len(text) > messaging_api.MAX_TEXT_LENGTH:
-        raise OutboundRefused(
-            f"The message is {len(text)} characters; LINE accepts at most "
-            f"{messaging_api.MAX_TEXT_LENGTH}. Split it into shorter messages."
-        )
-    return {"type": "text", "text": text}
-
-
-def line_message_for_sticker(package_id: str, sticker_id: str) -> dict[str, Any]:
-    return {"type": "sticker", "packageId": str(package_id), "stickerId": str(sticker_id)}
-
-
-def queue_outbound(
-    conversation: Conversation,
-    line_message: dict[str, Any],
-    *,
-    sender_kind: str,
-    operator: Any = None,
-    client_id: str | None = None,
-    reply_token: str = "",
-) -> Message:
-    """Persist an outbound message as pending; it is delivered after the transaction commits.
-
-    `reply_token` is the triggering event's token, for the bot's immediate answers; operator
-    messages find a fresh token themselves at send time.
-    """
-    if line_message.get("type") == "text":
-        line_message_for_text(line_message.get("text", ""))  # validates length
-    message = append_message(
-        conversation,
-        direction=Message.Direction.OUT,
-        sender_kind=sender_kind,
-        operator=operator,
-        type=line_message.get("type", Message.Type.UNKNOWN)
-        if line_message.get("type") in Message.Type.values
-        else Message.Type.UNKNOWN,
-        text=line_message.get("text", "") if line_message.get("type") == "text" else "",
-        payload=line_message,
-        client_id=client_id,
-        status=Message.Status.PENDING,
-        reply_token=reply_token,
-        next_attempt_at=timezone.now(),
-    )
-    payload = message_payload(message)
-    # The room sees the message; every operator's list sees the conversation's new last line.
-    publish.publish_on_commit(
-        (publish.conversation_group(conversation.pk), "new_message", {"message": payload}),
-        (
-            publish.OPERATORS_GROUP,
-            "conversation_update",
-            {"conversation": conversation_payload(conversation), "messages": [payload]},
-        ),
-    )
-    background.submit_on_commit(deliver, message.pk)
-    return message
-
-
-def retry_failed(message: Message) -> bool:
-    """Put a failed message back in line (the console's retry button)."""
-    updated = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
-        status=Message.Status.PENDING, attempts=0, error="", next_attempt_at=timezone.now()
-    )
-    if updated:
-        background.submit_on_commit(deliver, message.pk)
-    return bool(updated)
 
 
 def _claim(message_id: int) -> Message | None:
@@ -180,7 +102,7 @@ def _mark_sent(message: Message, line_message_id: str | None) -> None:
             line_message_id=line_message_id or None,
             next_attempt_at=None,
         )
-        publish.publish_on_commit(_status_publication(message, Message.Status.SENT, ""))
+        publish.on_commit(_status_publication(message, Message.Status.SENT, ""))
 
 
 def _mark_failed(message: Message, error: str) -> None:
@@ -188,7 +110,7 @@ def _mark_failed(message: Message, error: str) -> None:
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.FAILED, error=error, claimed_until=None, next_attempt_at=None
         )
-        publish.publish_on_commit(_status_publication(message, Message.Status.FAILED, error))
+        publish.on_commit(_status_publication(message, Message.Status.FAILED, error))
 
 
 def _schedule_retry(message: Message, error: str, delay: float) -> None:
@@ -198,10 +120,7 @@ def _schedule_retry(message: Message, error: str, delay: float) -> None:
 
 
 def _status_publication(message: Message, status: str, error: str) -> publish.Publication:
-    payload = {"message_id": message.pk, "conversation_id": message.conversation_id, "status": status}
-    if error:
-        payload["error"] = error
-    return (publish.conversation_group(message.conversation_id), "message_status", payload)
+    return (groups.conversation(message.conversation_id), frames.message_status(message, status, error))
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -274,14 +193,3 @@ def _deliver_one(message_id: int) -> bool:
             logger.exception("message %s could not be sent", message_id)
             _mark_failed(message, f"{type(exc).__name__}: {exc}")
             return True
-
-
-def due_message_ids(limit: int = 100) -> list[int]:
-    """Pending messages whose next attempt is due and that nobody holds (for the worker)."""
-    now = timezone.now()
-    return list(
-        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )

@@ -14,14 +14,10 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from livechat.conversations import actions, bot, fast_path
-from livechat.conversations.store import OPEN_STATUSES, open_conversation_for, store_message
-from livechat.delivery import sender
+from livechat.conversations import actions, bot, store
 from livechat.jobs import background
 from livechat.line import media, profiles
 from livechat.models import Contact, Conversation, Message, WebhookEvent
-from livechat.realtime import publish
-from livechat.realtime.payloads import conversation_payload, message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +25,13 @@ MEDIA_TYPES = {"image", "video", "audio", "file"}
 
 
 def process_event(raw: dict[str, Any]) -> bool:
-    """Store and act on one event. Returns False if it was a duplicate sender."""
+    """Store and act on one event. Returns False if it was a duplicate delivery."""
     event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
     try:
         if _append_in_one_statement(raw, event_id):
             return True
         with transaction.atomic():
-            recorded = fast_path.insert(_webhook_event(raw, event_id), unless_exists="webhook_event_id")
+            recorded = store.record_event(_webhook_event(raw, event_id))
             if not recorded:  # the webhookEventId is already stored: LINE redelivered it
                 return False
             _handle(raw)
@@ -69,7 +65,7 @@ def _webhook_event(raw: dict[str, Any], event_id: str) -> WebhookEvent:
 
 def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
     """The hot path — a customer writing in their open conversation, with nothing for the bot
-    to do — as one statement (fast_path.append_to_open_conversation), without a transaction.
+    to do — as one statement (store.append_to_open_conversation), without a transaction.
 
     False when it does not apply or wrote nothing (no open conversation, or a redelivery): the
     transactional path then handles the event from the start.
@@ -78,14 +74,10 @@ def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
     user_id = source.get("userId")
     if raw.get("type") != "message" or source.get("type") != "user" or not user_id:
         return False
-    if not fast_path.can_append_in_one_statement():
-        return False
     message = _inbound_message(raw)
     if message.type == Message.Type.TEXT and bot.would_act_on(message.text):
         return False  # a bot reply or a handoff must commit together with the message
-    conversation = fast_path.append_to_open_conversation(
-        _webhook_event(raw, event_id), message, str(user_id), OPEN_STATUSES, timezone.now()
-    )
+    conversation = store.append_to_open_conversation(_webhook_event(raw, event_id), message, str(user_id))
     if conversation is None:
         return False
     _after_stored(conversation, message)  # committed already: runs at once
@@ -168,14 +160,8 @@ def _customer_message(raw: dict[str, Any], **fields: Any) -> Message:
 
 
 def _after_stored(conversation: Conversation, message: Message) -> None:
-    """After commit: tell the room about the message and every operator about the conversation's
-    change, and fetch the bytes of a media message."""
-    payload = message_payload(message)
-    summary = {"conversation": conversation_payload(conversation), "messages": [payload]}
-    publish.publish_on_commit(
-        (publish.conversation_group(conversation.pk), "new_message", {"message": payload}),
-        (publish.OPERATORS_GROUP, "conversation_update", summary),
-    )
+    """After commit: operators hear of the message, and the bytes of a media message are fetched."""
+    actions.customer_message_stored(conversation, message)
     if message.media_status == Message.MediaStatus.PENDING:
         background.submit_on_commit(media.download, message.pk)
 
@@ -186,8 +172,8 @@ def _after_first_contact(contact: Contact, created: bool) -> None:
 
 
 def _on_message(raw: dict[str, Any], user_id: str) -> None:
-    conversation, contact_created, _ = open_conversation_for(user_id)
-    message = store_message(conversation, _inbound_message(raw))
+    conversation, contact_created, _ = store.open_conversation_for(user_id)
+    message = store.store_message(conversation, _inbound_message(raw))
     _after_stored(conversation, message)
     _after_first_contact(conversation.contact, contact_created)
     if message.type == Message.Type.TEXT:
@@ -201,19 +187,14 @@ def _bot_answers_text(conversation: Conversation, message: Message) -> None:
             return
         answer = bot.auto_reply_for(message.text)
         if answer:
-            sender.queue_outbound(
-                conversation,
-                sender.line_message_for_text(answer),
-                sender_kind=Message.SenderKind.BOT,
-                reply_token=message.reply_token,
-            )
+            actions.bot_reply(conversation, answer, reply_token=message.reply_token)
 
 
 def _on_postback(raw: dict[str, Any], user_id: str) -> None:
     postback = raw.get("postback") or {}
     data = str(postback.get("data", ""))
-    conversation, contact_created, _ = open_conversation_for(user_id)
-    message = store_message(
+    conversation, contact_created, _ = store.open_conversation_for(user_id)
+    message = store.store_message(
         conversation,
         _customer_message(
             raw,
@@ -229,49 +210,13 @@ def _on_postback(raw: dict[str, Any], user_id: str) -> None:
 
 
 def _on_unsend(raw: dict[str, Any]) -> None:
-    line_message_id = str((raw.get("unsend") or {}).get("messageId", ""))
-    message = (
-        Message.objects.select_related("conversation__contact", "conversation__assigned_operator")
-        .filter(line_message_id=line_message_id)
-        .first()
-    )
-    if message is None or message.is_unsent:
-        return
-    message.is_unsent = True
-    message.unsent_at = timezone.now()
-    message.save(update_fields=["is_unsent", "unsent_at"])
-    conversation = message.conversation
-    payload = {"conversation": conversation_payload(conversation), "messages": [message_payload(message)]}
-    publish.publish_on_commit(
-        (publish.conversation_group(conversation.pk), "conversation_update", payload),
-        (publish.OPERATORS_GROUP, "conversation_update", payload),
-    )
+    actions.unsend(str((raw.get("unsend") or {}).get("messageId", "")))
 
 
 def _on_follow(raw: dict[str, Any], user_id: str) -> None:
-    now = timezone.now()
-    contact, _ = Contact.objects.get_or_create(line_user_id=user_id)
-    Contact.objects.filter(pk=contact.pk).update(is_following=True, followed_at=now)
+    contact = actions.follow(user_id, reply_token=str(raw.get("replyToken") or ""))
     background.submit_on_commit(profiles.refresh, contact.pk)  # refreshed on every follow
-    conversation, _, _ = open_conversation_for(user_id)
-    conversation.contact.is_following = True
-    if conversation.status == Conversation.Status.BOT:
-        sender.queue_outbound(
-            conversation,
-            sender.line_message_for_text(bot.config().welcome_message),
-            sender_kind=Message.SenderKind.BOT,
-            reply_token=str(raw.get("replyToken") or ""),
-        )
-    actions.publish_conversation_on_commit(conversation)
 
 
 def _on_unfollow(user_id: str) -> None:
-    Contact.objects.filter(line_user_id=user_id).update(is_following=False, unfollowed_at=timezone.now())
-    conversation = (
-        Conversation.objects.select_related("contact", "assigned_operator")
-        .filter(contact__line_user_id=user_id)
-        .exclude(status=Conversation.Status.CLOSED)
-        .first()
-    )
-    if conversation is not None:
-        actions.publish_conversation_on_commit(conversation)
+    actions.unfollow(user_id)

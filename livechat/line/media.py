@@ -5,16 +5,14 @@ webhook is answered; a failed download stays `pending` and the worker tries agai
 """
 
 import logging
-import mimetypes
+from datetime import timedelta
 
-from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
 
+from livechat.conversations import actions
 from livechat.line import messaging_api
 from livechat.models import Message
-from livechat.realtime import publish
-from livechat.realtime.payloads import message_payload
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +28,7 @@ def download(message_id: int) -> bool:
     claimed = (
         Message.objects.filter(pk=message_id, media_status=Message.MediaStatus.PENDING)
         .exclude(claimed_until__gt=now)
-        .update(attempts=F("attempts") + 1, claimed_until=now + timezone.timedelta(seconds=60))
+        .update(attempts=F("attempts") + 1, claimed_until=now + timedelta(seconds=60))
     )
     if not claimed:
         return False
@@ -49,20 +47,7 @@ def download(message_id: int) -> bool:
         )
         logger.warning("media download for message %s failed: %s", message_id, exc)
         return False
-    name = _file_name(message)
-    message.media.save(name, ContentFile(content), save=False)
-    message.media_status = Message.MediaStatus.STORED
-    message.claimed_until = None
-    message.save(update_fields=["media", "media_status", "claimed_until"])
-    publish.publish_now(
-        [
-            (
-                publish.conversation_group(message.conversation_id),
-                "conversation_update",
-                {"conversation": None, "messages": [message_payload(message)]},
-            )
-        ]
-    )
+    actions.store_media(message, _file_name(message), content)
     return True
 
 
@@ -73,11 +58,6 @@ def _file_name(message: Message) -> str:
         extension = "." + original.rsplit(".", 1)[1][:10]
     extension = extension or DEFAULT_EXTENSIONS.get(message.type, "")
     return f"{message.line_message_id or message.pk}{extension}"
-
-
-def content_type_for(message: Message) -> str:
-    guessed, _ = mimetypes.guess_type(message.media.name)
-    return guessed or "application/octet-stream"
 
 
 def pending_ids(limit: int = 50) -> list[int]:

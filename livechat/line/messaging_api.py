@@ -10,7 +10,8 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 import urllib3
 from django.conf import settings
@@ -126,7 +127,9 @@ class _calling:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
         if isinstance(exc, ApiException):
             raise LineError(exc.status, _error_message(exc)) from exc
         if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):

@@ -82,12 +82,13 @@ class ConversationEvent(models.Model):
     class ActorKind(models.TextChoices):
         CUSTOMER = "customer", _("Customer")
         OPERATOR = "operator", _("Operator")
+        SUPERVISOR = "supervisor", _("Supervisor")
         BOT = "bot", _("Bot")
         SYSTEM = "system", _("System")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,5 +1,6 @@
 """Messages of a conversation, inbound and outbound; also the outbound work queue."""
 
+import mimetypes
 import uuid
 
 from django.conf import settings
@@ -116,3 +117,9 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.seq} {self.type}"
+
+    @property
+    def media_content_type(self) -> str:
+        """The stored media's type, from its file name (what the console serves it as)."""
+        guessed, _ = mimetypes.guess_type(self.media.name or "")
+        return guessed or "application/octet-stream"

@@ -33,7 +33,7 @@ from typing import Any
 import redis.exceptions
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
-from redis.asyncio.client import PubSub
+from redis.asyncio.client import PubSub, Redis
 from redis.utils import str_if_bytes
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
 
 
 class _LoopLayer(RedisPubSubLoopLayer):
+    _shards: list["_Shard"]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._shards = [_Shard(shard.host, self) for shard in self._shards]
@@ -182,6 +184,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
 
 class _Shard(RedisSingleShardConnection):
     channel_layer: _LoopLayer
+    _redis: Redis | None  # made by _ensure_redis
     _pubsub: "_NotifyingPubSub"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -215,7 +218,7 @@ class _Shard(RedisSingleShardConnection):
                 if self._redis is None:  # the lock guards creating the client, not using it
                     async with self._lock:
                         self._ensure_redis()
-                redis_client = self._redis
+                redis_client = self._client()
                 if len(batch) == 1:  # the usual case when the process is not busy
                     await redis_client.publish(batch[0][0], batch[0][1])
                 else:
@@ -235,7 +238,12 @@ class _Shard(RedisSingleShardConnection):
     def _ensure_redis(self) -> None:
         if self._redis is None:
             super()._ensure_redis()
-            self._pubsub = _NotifyingPubSub(self._redis.connection_pool, self.channel_layer)
+            self._pubsub = _NotifyingPubSub(self._client().connection_pool, self.channel_layer)
+
+    def _client(self) -> Redis:
+        """The client that _ensure_redis made (a check mypy cannot do across that call)."""
+        assert self._redis is not None
+        return self._redis
 
     async def subscribe(self, channel: str) -> None:
         """Subscribe, and return only once Redis has confirmed it."""

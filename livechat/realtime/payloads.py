@@ -3,14 +3,21 @@
 One place, so the socket, the REST API and the console templates can never disagree.
 """
 
-from typing import Any
+from typing import Any, overload
 
 from django.urls import reverse
 
+from accounts.models import User
 from livechat.models import Contact, Conversation, Message
 
 
-def operator_payload(user: Any) -> dict[str, Any] | None:
+@overload
+def operator_payload(user: User) -> dict[str, Any]: ...
+@overload
+def operator_payload(user: None) -> None: ...
+@overload
+def operator_payload(user: User | None) -> dict[str, Any] | None: ...
+def operator_payload(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "name": user.name, "role": user.role}

@@ -10,7 +10,7 @@ interface is kept in memory.
 
 import asyncio
 import time
-from typing import Protocol
+from typing import Protocol, cast
 
 from django.conf import settings
 
@@ -31,7 +31,11 @@ def _ttl() -> float:
 
 
 class RedisPresence:
-    """touch/remove return True when the operator went online/offline with this call."""
+    """touch/remove return True when the operator went online/offline with this call.
+
+    redis-py's types cannot tell `decode_responses=True` (str, not bytes) or `withscores` apart,
+    hence the casts to what those calls return here.
+    """
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as aioredis
@@ -79,19 +83,20 @@ class RedisPresence:
         await self.redis.hset(f"{KEY}:status", str(operator_id), status)
 
     async def online(self) -> dict[int, str]:
-        ids = await self.redis.zrangebyscore(f"{KEY}:operators", time.time(), "+inf")
+        ids = cast(list[str], await self.redis.zrangebyscore(f"{KEY}:operators", time.time(), "+inf"))
         if not ids:
             return {}
-        statuses = await self.redis.hmget(f"{KEY}:status", ids)
+        statuses = cast(list[str | None], await self.redis.hmget(f"{KEY}:status", ids))
         return {int(i): s or "online" for i, s in zip(ids, statuses, strict=True)}
 
     async def sweep(self) -> list[int]:
         now = time.time()
         gone = []
-        for operator_id in await self.redis.zrangebyscore(f"{KEY}:operators", "-inf", now):
+        expired = cast(list[str], await self.redis.zrangebyscore(f"{KEY}:operators", "-inf", now))
+        for operator_id in expired:
             key = self._sockets(int(operator_id))
             await self.redis.zremrangebyscore(key, "-inf", now)
-            last = await self.redis.zrange(key, -1, -1, withscores=True)
+            last = cast(list[tuple[str, float]], await self.redis.zrange(key, -1, -1, withscores=True))
             if last:  # a socket refreshed after we read: keep the operator
                 await self.redis.zadd(f"{KEY}:operators", {operator_id: last[0][1]})
             elif await self._gone(int(operator_id)):

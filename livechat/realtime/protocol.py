@@ -1,4 +1,4 @@
-"""The console WebSocket protocol (`/ws/live-chat/`, PRODUCT §8): frame types and payloads.
+"""The console WebSocket protocol (`/ws/live-chat/`, docs/protocol.md): frame types and payloads.
 
 Every frame is JSON `{"type": str, "payload": object, "request_id"?: str}`; server frames also
 carry an ISO-8601 `timestamp`. Client payloads are validated here with DRF serializers, so
@@ -119,26 +119,7 @@ CLIENT_FRAMES: dict[str, type[serializers.Serializer]] = {
     "set_status": SetStatus,
 }
 
-# --- Server → client frame types ----------------------------------------------------------------
-
-SERVER_FRAMES = (
-    "auth_success",
-    "pong",
-    "presence_update",
-    "queue_update",
-    "conversation_update",
-    "new_message",
-    "message_sent",
-    "message_status",
-    "typing",
-    "session_claimed",
-    "session_closed",
-    "session_transferred",
-    "operator_joined",
-    "operator_left",
-    "sla_alert",
-    "error",
-)
+# Server → client frames are built in livechat.realtime.frames, one function per type.
 
 
 class FrameError(Exception):

@@ -1,9 +1,10 @@
-"""Publishing to operators' sockets through the channel layer — only after the data committed.
+"""Publishing frames to operators' sockets through the channel layer — only after the data
+committed.
 
-Group names (PRODUCT §8): every operator socket is in OPERATORS_GROUP, a socket that joined a
-conversation's room is in `conversation_group(id)`, and all tabs of one operator share
-`operator_group(id)`. A channel-layer failure is logged and swallowed: the rows are already
-committed, and clients recover what they missed with `sync` from their last seq.
+A publication is (group, frame): livechat.realtime.groups names the groups, and
+livechat.realtime.frames builds the frames. A channel-layer failure is logged and swallowed:
+the rows are already committed, and clients recover what they missed with `sync` from their
+last seq.
 """
 
 import asyncio
@@ -12,62 +13,52 @@ import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from livechat.realtime import layer
+from livechat.realtime.frames import Frame
+
 logger = logging.getLogger(__name__)
 
-OPERATORS_GROUP = "operators"
 # The channel-layer message type every consumer handles (→ LiveChatConsumer.server_event).
 SERVER_EVENT = "server.event"
 # Frames an operator's own sockets don't get back (you don't need to see yourself typing).
 NOT_ECHOED = frozenset({"typing"})
 
-Publication = tuple[str, str, dict[str, Any]]  # (group, frame type, payload)
+Publication = tuple[str, Frame]  # (group, frame)
 
 
-def conversation_group(conversation_id: int) -> str:
-    return f"conversation.{conversation_id}"
+def stamped(frame: Frame, request_id: str | None = None) -> dict[str, Any]:
+    """The frame as it goes on the wire: type, payload, timestamp (and the request it answers)."""
+    wire: dict[str, Any] = {
+        "type": frame.type,
+        "payload": frame.payload,
+        "timestamp": timezone.now().isoformat(),
+    }
+    if request_id is not None:
+        wire["request_id"] = request_id
+    return wire
 
 
-def operator_group(operator_id: int) -> str:
-    return f"operator.{operator_id}"
-
-
-def frame(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """A server → client frame as the protocol defines it."""
-    return {"type": frame_type, "payload": payload, "timestamp": timezone.now().isoformat()}
-
-
-def server_event(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+def server_event(frame: Frame) -> dict[str, Any]:
     """The channel-layer message that carries a frame to each socket of a group."""
     # Encoded once here, not once per socket: an update to the operators group reaches every
     # operator's every tab, and each consumer just forwards the text.
-    text = json.dumps(frame(frame_type, payload), ensure_ascii=False)
-    event: dict[str, Any] = {"type": SERVER_EVENT, "text": text}
-    if frame_type in NOT_ECHOED:
-        event["origin_operator_id"] = (payload.get("operator") or {}).get("id")
+    event: dict[str, Any] = {"type": SERVER_EVENT, "text": json.dumps(stamped(frame), ensure_ascii=False)}
+    if frame.type in NOT_ECHOED:
+        event["origin_operator_id"] = (frame.payload.get("operator") or {}).get("id")
     return event
 
 
-async def publish_async(publications: list[Publication]) -> None:
+async def now_async(publications: list[Publication]) -> None:
     """Send each publication to its group, in order. A failure is logged: the data is safe, and
     clients resync what they missed."""
-    layer = get_channel_layer()
-    if layer is None:
+    channel_layer = layer.current()
+    if channel_layer is None:
         return
-    sends = [(group, server_event(frame_type, payload)) for group, frame_type, payload in publications]
-    if hasattr(layer, "group_send_many"):  # livechat.realtime.channel_layer: all in one round trip
-        failures = await layer.group_send_many(sends)
-    else:
-        failures = []
-        for group, event in sends:
-            try:
-                await layer.group_send(group, event)
-                failures.append(None)
-            except Exception as exc:
-                failures.append(exc)
+    sends = [(group, server_event(frame)) for group, frame in publications]
+    failures = await layer.group_send_all(channel_layer, sends)
     for (group, _), failure in zip(sends, failures, strict=True):
         if failure is not None:
             logger.warning("channel layer publish to %s failed", group, exc_info=failure)
@@ -96,7 +87,7 @@ class BindEventLoop:
         return await self.application(scope, receive, send)
 
 
-def publish_now(publications: list[Publication]) -> None:
+def now(publications: list[Publication]) -> None:
     """Publish from synchronous code; returns without waiting when a server loop is bound."""
     if not publications:
         return
@@ -107,14 +98,14 @@ def publish_now(publications: list[Publication]) -> None:
         except RuntimeError:
             running = None
         if running is loop:
-            loop.create_task(publish_async(publications))
+            loop.create_task(now_async(publications))
         else:
-            asyncio.run_coroutine_threadsafe(publish_async(publications), loop)
+            asyncio.run_coroutine_threadsafe(now_async(publications), loop)
         return
-    async_to_sync(publish_async)(publications)
+    async_to_sync(now_async)(publications)
 
 
-def publish_on_commit(*publications: Publication) -> None:
+def on_commit(*publications: Publication) -> None:
     """Publish once the surrounding transaction commits; never for a rolled-back write."""
     items = list(publications)
-    transaction.on_commit(lambda: publish_now(items))
+    transaction.on_commit(lambda: now(items))

@@ -7,7 +7,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.models import User
-from livechat.realtime import publish
+from livechat.realtime import groups
 
 
 def end_sockets(user_id: int, reason: str) -> None:
@@ -19,9 +19,7 @@ def end_sockets(user_id: int, reason: str) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
-            publish.operator_group(user_id), {"type": "session.end", "reason": reason}
-        )
+        async_to_sync(layer.group_send)(groups.operator(user_id), {"type": "session.end", "reason": reason})
     except Exception:  # the layer is down: their sockets are dead anyway
         return
 

@@ -13,9 +13,15 @@ Only what autobahn itself would write is written, and only when nothing else cou
 flight: the socket is open, no message is half sent, autobahn has nothing queued, no extension
 (compression) is negotiated and autobahn would not fragment or refuse the message. Anything
 else (another ASGI server, the test communicator, a closing socket) takes the ASGI `send`.
+
+This reads private attributes of daphne, autobahn and Twisted. They are checked when this module
+is loaded (the class-level ones) and on each new socket (the ones set per connection); if an
+upgrade renamed one, one WARNING says so and every frame takes the ASGI `send` — slower, never
+lost.
 """
 
 import functools
+import logging
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +33,63 @@ try:
 except ImportError:  # daphne is optional for code that never serves sockets
     _DaphneServer = _DaphneWebSocket = _TwistedTCP = None  # type: ignore[assignment, misc]
 
+logger = logging.getLogger(__name__)
+
 WireWriter = Callable[[bytes], bool]
+
+# What this module reads of the objects it writes through.
+SOCKET_ATTRIBUTES = (
+    "state",
+    "STATE_OPEN",
+    "send_state",
+    "SEND_STATE_GROUND",
+    "send_queue",
+    "_perMessageCompress",
+    "autoFragmentSize",
+    "maxMessagePayloadSize",
+    "transport",
+)
+CLASS_ATTRIBUTES = (
+    (_DaphneServer, ("handle_reply",)),
+    (_DaphneWebSocket, ("STATE_OPEN", "SEND_STATE_GROUND")),
+    (
+        _TwistedTCP,
+        (
+            "TLS",
+            "connected",
+            "disconnecting",
+            "_writeDisconnected",
+            "offset",
+            "dataBuffer",
+            "writeSomeData",
+            "write",
+        ),
+    ),
+)
+
+
+def _missing_class_attributes() -> list[str]:
+    if _DaphneServer is None:
+        return []
+    return [
+        f"{cls.__qualname__}.{name}"
+        for cls, names in CLASS_ATTRIBUTES
+        for name in names
+        if not hasattr(cls, name)
+    ]
+
+
+def disable(reason: str) -> None:
+    """Send every frame through ASGI from now on, and say why (once)."""
+    global _enabled
+    if _enabled:
+        logger.warning("frames go through ASGI send (slower): %s", reason)
+    _enabled = False
+
+
+_enabled = _DaphneServer is not None
+if missing := _missing_class_attributes():
+    disable(f"daphne/autobahn/Twisted no longer have {', '.join(missing)}")
 
 _TEXT_FIN = 0x81  # FIN + opcode 1 (text)
 
@@ -49,30 +111,50 @@ def wire_writer(send: Any) -> WireWriter | None:
     """For an ASGI `send` that daphne made for a WebSocket, a function that writes an encoded
     frame (`text_frame`) straight to that socket and says whether it did. None for any other
     `send`: the caller then sends through ASGI as usual."""
-    if _DaphneServer is None or not isinstance(send, functools.partial) or send.keywords:
+    if not _enabled or not isinstance(send, functools.partial) or send.keywords:
         return None
     server = getattr(send.func, "__self__", None)
-    if getattr(send.func, "__func__", None) is not _DaphneServer.handle_reply or len(send.args) != 1:
+    if (
+        getattr(send.func, "__func__", None) is not _DaphneServer.handle_reply
+        or not isinstance(server, _DaphneServer)
+        or len(send.args) != 1
+    ):
         return None
     socket = send.args[0]
     if not isinstance(socket, _DaphneWebSocket):
         return None
-    connections = server.connections
+    missing = [name for name in SOCKET_ATTRIBUTES if not hasattr(socket, name)]
+    transport = getattr(socket, "transport", None)
+    if isinstance(transport, _TwistedTCP) and not hasattr(transport, "_tempDataLen"):
+        missing.append("transport._tempDataLen")
+    connections = getattr(server, "connections", None)
+    if missing or not isinstance(connections, dict):
+        disable(f"daphne's sockets no longer have {', '.join(missing or ['Server.connections'])}")
+        return None
 
     def write(frame: bytes) -> bool:
-        if (
-            socket.state != socket.STATE_OPEN
-            or socket.send_state != socket.SEND_STATE_GROUND
-            or socket.send_queue
-            or socket._perMessageCompress is not None
-            or socket not in connections
-            or connections[socket].get("disconnected")
-        ):
+        if not _enabled:
             return False
-        payload_length = len(frame) - _header_length(frame)
-        if 0 < socket.autoFragmentSize < payload_length or 0 < socket.maxMessagePayloadSize < payload_length:
-            return False  # autobahn would fragment or refuse it
-        _write_through(socket.transport, frame)
+        try:
+            if (
+                socket.state != socket.STATE_OPEN
+                or socket.send_state != socket.SEND_STATE_GROUND
+                or socket.send_queue
+                or socket._perMessageCompress is not None
+                or socket not in connections
+                or connections[socket].get("disconnected")
+            ):
+                return False
+            payload_length = len(frame) - _header_length(frame)
+            if (
+                0 < socket.autoFragmentSize < payload_length
+                or 0 < socket.maxMessagePayloadSize < payload_length
+            ):
+                return False  # autobahn would fragment or refuse it
+            _write_through(socket.transport, frame)
+        except AttributeError as exc:  # renamed under us after all: never lose the frame
+            disable(f"{type(exc).__name__}: {exc}")
+            return False
         return True
 
     return write

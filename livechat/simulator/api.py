@@ -1,4 +1,4 @@
-"""A stand-in for the parts of LINE's Messaging API the app calls (PRODUCT §7).
+"""A stand-in for the parts of LINE's Messaging API the app calls.
 
 Who may call: whoever holds the channel access token (`Authorization: Bearer …`), exactly as at
 LINE — in practice the app itself. The simulator answers like LINE does, records every call in

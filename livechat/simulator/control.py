@@ -1,7 +1,7 @@
 """Steering the simulator: what was sent, faults to inject, a clean slate.
 
 Who may call: anyone who can reach the app while the simulator is enabled — which is never in
-production (PRODUCT §7); with the simulator off these URLs are 404.
+production; with the simulator off these URLs are 404.
 """
 
 import json

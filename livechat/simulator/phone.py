@@ -1,4 +1,4 @@
-"""The simulator's phone page (PRODUCT §7): play one or more LINE users against the app.
+"""The simulator's phone page: play one or more LINE users against the app.
 
 Who may call: anyone who can reach the app while the simulator is enabled (never in production;
 urls.py makes every view a 404 otherwise). Writes are CSRF-protected like any form.
@@ -14,7 +14,7 @@ import json
 import random
 import struct
 import zlib
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 from django.conf import settings
@@ -44,7 +44,18 @@ STICKERS = [
     ("11537", "52002734", "🎉"),
     ("11537", "52002738", "👍"),
 ]
-BANGKOK_PLACES = [
+
+
+class Place(TypedDict):
+    """A location the phone can share: `events.location_event`'s keyword arguments."""
+
+    title: str
+    address: str
+    latitude: float
+    longitude: float
+
+
+BANGKOK_PLACES: list[Place] = [
     {
         "title": "สยามพารากอน (Siam Paragon)",
         "address": "991 ถ. พระรามที่ 1 แขวงปทุมวัน เขตปทุมวัน กรุงเทพมหานคร 10330",

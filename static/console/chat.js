@@ -13,21 +13,25 @@ import { renderMessage, signature, stickerImage } from "./messages.js";
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
 
-/** What the operator may do — the same rules as livechat.console.queries.capabilities. */
-export function capabilitiesFor(conversation, me) {
+/**
+ * What the operator may do, by the server's rules (livechat.conversations.permissions.RULES,
+ * sent with the page as data): {action: {statuses, in_charge_when, following}}.
+ */
+export function capabilitiesFor(conversation, me, rules) {
   const holds = Boolean(conversation.assigned_operator && conversation.assigned_operator.id === me.id);
   const inCharge = holds || me.is_supervisor;
-  const open = conversation.status !== "closed";
-  return {
-    can_send: open && inCharge && conversation.contact.is_following,
-    can_claim: conversation.status === "bot" || conversation.status === "waiting",
-    can_close: open && (conversation.status !== "active" || inCharge),
-    can_transfer: conversation.status === "active" && inCharge,
-  };
+  const can = {};
+  for (const [action, rule] of Object.entries(rules)) {
+    can[`can_${action}`] =
+      rule.statuses.includes(conversation.status) &&
+      (!rule.in_charge_when.includes(conversation.status) || inCharge) &&
+      (!rule.following || conversation.contact.is_following);
+  }
+  return can;
 }
 
 export class ChatView extends EventTarget {
-  constructor({ me, urls, outbox, canned, stickers, historyPage }) {
+  constructor({ me, urls, outbox, canned, stickers, historyPage, rules }) {
     super();
     this.me = me;
     this.urls = urls;
@@ -35,6 +39,7 @@ export class ChatView extends EventTarget {
     this.canned = canned;
     this.stickers = stickers;
     this.historyPage = historyPage;
+    this.rules = rules;
     this.conversation = null;
     this.messages = new Map(); // seq → message
     this.uploads = new Map(); // client_id → image being uploaded (not kept across reloads)
@@ -290,7 +295,7 @@ export class ChatView extends EventTarget {
   updateHeader() {
     const c = this.conversation;
     if (!c) return;
-    const can = capabilitiesFor(c, this.me);
+    const can = capabilitiesFor(c, this.me, this.rules);
     this.el.title.textContent = c.contact.display_name;
     const picture = avatar(c.contact, 36, "chat-avatar");
     this.el.avatar.replaceWith(picture);

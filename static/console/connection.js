@@ -1,4 +1,4 @@
-// The console's WebSocket (/ws/live-chat/, PRODUCT §8): reconnects with exponential backoff and
+// The console's WebSocket (/ws/live-chat/, docs/protocol.md): reconnects with exponential backoff and
 // jitter, heartbeats, and reports its state for the badge:
 //   connecting   — first attempts, never been live yet
 //   live         — authenticated (auth_success received)

@@ -143,7 +143,12 @@ def new_page(browser: Any, page_errors: list[str]) -> Iterator[Callable[[], Any]
         context.set_default_timeout(10_000)
         contexts.append(context)
         tab = context.new_page()
-        tab.on("console", lambda message: message.type == "error" and page_errors.append(message.text))
+
+        def record_error(message: Any) -> None:
+            if message.type == "error":
+                page_errors.append(message.text)
+
+        tab.on("console", record_error)
         tab.on("pageerror", lambda error: page_errors.append(f"uncaught: {error}"))
         return tab
 

@@ -9,9 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cluster import free_port, wait_until_healthy  # noqa: E402
+from cluster import flush_redis, free_port, wait_until_healthy  # noqa: E402
 
-__all__ = ["ROOT", "free_port", "run_manage", "wait_until_up"]
+__all__ = ["ROOT", "flush_redis", "free_port", "run_manage", "wait_until_up"]
 
 START_TIMEOUT = 60.0
 

@@ -5,7 +5,8 @@ so parallel runs never share (or clobber) one `staticfiles/`.
 """
 
 import os
+from pathlib import Path
 
 from config.settings import *  # noqa: F403
 
-STATIC_ROOT = os.environ["STATIC_ROOT"]
+STATIC_ROOT = Path(os.environ["STATIC_ROOT"])

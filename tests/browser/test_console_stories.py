@@ -23,9 +23,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
-from tests.browser.processes import ROOT, free_port, run_manage, wait_until_up
+from tests.browser.processes import ROOT, flush_redis, free_port, run_manage, wait_until_up
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +144,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         }
     )
     if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = os.environ["REDIS_URL"]
+        # A Redis database of its own: the in-process tests flush theirs before every test, and
+        # the stories' presence and cache must outlive those flushes (and start empty).
+        env["REDIS_URL"] = urlsplit(os.environ["REDIS_URL"])._replace(path="/2").geturl()
+        flush_redis(env["REDIS_URL"])
     primary = Daphne(free_port(), env, home / "daphne-1.log")
     servers = Cluster(primary=primary, env=env, home=home)
     servers.manage("migrate", "--noinput", "-v0")
@@ -198,7 +201,12 @@ def open_page(
     context.set_default_timeout(15_000)
     page = context.new_page()
     person = Person(page, [])
-    page.on("console", lambda m: m.type == "error" and person.errors.append(m.text))
+
+    def record_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            person.errors.append(message.text)
+
+    page.on("console", record_error)
     page.on("pageerror", lambda e: person.errors.append(f"uncaught: {e}"))
     people.append(person)
     return person
@@ -286,7 +294,9 @@ def test_story_1_a_customer_asks_for_a_human_and_operator_a_claims_while_b_watch
     say(phone, "คุยกับเจ้าหน้าที่")
     answer = oa_bubbles(phone, "ลำดับที่")
     expect(answer).to_have_count(1, timeout=20_000)
-    position = re.search(r"ลำดับที่ (\d+)", answer.inner_text()).group(1)
+    told = re.search(r"ลำดับที่ (\d+)", answer.inner_text())
+    assert told is not None
+    position = told.group(1)
 
     # Live in every operator's Queue, with the position the customer was told.
     for console in (a, b):

@@ -127,5 +127,5 @@ class Command(BaseCommand):
                 to_status=step,
                 to_operator=operator if step == "active" else None,
             )
-            previous = step
+            previous = Conversation.Status(step)
         conversation.save()

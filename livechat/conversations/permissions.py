@@ -1,0 +1,91 @@
+"""Who may do what — the one place the rules are written.
+
+The socket, the REST API and the console pages ask here, and the console's script gets the same
+rules as data (`RULES`, sent with the page) so that the buttons it shows are the ones the server
+will accept.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.models import User
+from livechat.models import Conversation
+
+Status = Conversation.Status
+
+
+class ActionRefused(Exception):
+    """The action does not apply to the conversation as it is now, or not for this user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an action on a conversation needs.
+
+    statuses: the conversation's statuses in which the action applies at all;
+    in_charge_when: statuses in which only the holder (or a supervisor) may do it;
+    following: the customer must still follow the account (LINE delivers nothing otherwise).
+    """
+
+    statuses: frozenset[str]
+    in_charge_when: frozenset[str] = frozenset()
+    following: bool = False
+
+
+OPEN = frozenset({Status.BOT, Status.WAITING, Status.ACTIVE})
+RULES: dict[str, Rule] = {
+    "send": Rule(statuses=OPEN, in_charge_when=OPEN, following=True),
+    "claim": Rule(statuses=frozenset({Status.BOT, Status.WAITING})),
+    "close": Rule(statuses=OPEN, in_charge_when=frozenset({Status.ACTIVE})),
+    "transfer": Rule(statuses=frozenset({Status.ACTIVE}), in_charge_when=frozenset({Status.ACTIVE})),
+}
+
+
+def is_team_member(user: Any) -> bool:
+    """May use the console at all: a signed-in, active staff user."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def holds(user: User, conversation: Conversation) -> bool:
+    return conversation.assigned_operator_id == user.pk
+
+
+def in_charge(user: User, conversation: Conversation) -> bool:
+    """The holder, or a supervisor (who may act on any conversation)."""
+    return holds(user, conversation) or user.is_supervisor
+
+
+def may(user: User, action: str, conversation: Conversation) -> bool:
+    rule = RULES[action]
+    return (
+        conversation.status in rule.statuses
+        and (conversation.status not in rule.in_charge_when or in_charge(user, conversation))
+        and (not rule.following or conversation.contact.is_following)
+    )
+
+
+def require_in_charge(user: User, conversation: Conversation, doing: str) -> None:
+    if not in_charge(user, conversation):
+        raise ActionRefused("forbidden", f"Only the operator holding the conversation may {doing}.")
+
+
+def capabilities(user: User, conversation: Conversation) -> dict[str, bool]:
+    """What the viewing operator may do with a conversation (the console shows only these)."""
+    return {f"can_{action}": may(user, action, conversation) for action in RULES}
+
+
+def rules_for_console() -> dict[str, dict[str, Any]]:
+    """RULES as JSON, for the console's script (static/console/chat.js evaluates them)."""
+    return {
+        action: {
+            "statuses": sorted(rule.statuses),
+            "in_charge_when": sorted(rule.in_charge_when),
+            "following": rule.following,
+        }
+        for action, rule in RULES.items()
+    }

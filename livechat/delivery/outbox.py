@@ -1,0 +1,51 @@
+"""What may go out to LINE, and what is waiting to.
+
+LINE message objects are built and checked here before a message is queued (a text LINE would
+refuse is refused at once, with a reason the operator can act on), and the worker asks here for
+the sends that are due.
+"""
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from livechat.line import messaging_api
+from livechat.models import Message
+
+
+class OutboundRefused(ValueError):
+    """The message can never be sent as it is (e.g. text over LINE's 5000 characters)."""
+
+
+def text_message(text: str) -> dict[str, Any]:
+    if not text.strip():
+        raise OutboundRefused("The message is empty.")
+    if len(text) > messaging_api.MAX_TEXT_LENGTH:
+        raise OutboundRefused(
+            f"The message is {len(text)} characters; LINE accepts at most "
+            f"{messaging_api.MAX_TEXT_LENGTH}. Split it into shorter messages."
+        )
+    return {"type": "text", "text": text}
+
+
+def sticker_message(package_id: str, sticker_id: str) -> dict[str, Any]:
+    return {"type": "sticker", "packageId": str(package_id), "stickerId": str(sticker_id)}
+
+
+def checked(line_message: dict[str, Any]) -> dict[str, Any]:
+    """The message object, if LINE can take it (raises OutboundRefused otherwise)."""
+    if line_message.get("type") == "text":
+        text_message(line_message.get("text", ""))
+    return line_message
+
+
+def due_message_ids(limit: int = 100) -> list[int]:
+    """Pending messages whose next attempt is due and that nobody holds (for the worker)."""
+    now = timezone.now()
+    return list(
+        Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

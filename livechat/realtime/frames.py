@@ -1,0 +1,145 @@
+"""Server → client frames of the console protocol (docs/protocol.md): one builder per type.
+
+Every frame an operator's socket receives is built here and nowhere else, so the payload of a
+type has one shape whoever sends it (an action after commit, the consumer answering a request,
+a background job). Builders are pure: they read the objects they are given (with `contact`,
+`assigned_operator` and `operator` loaded) and make no query.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.models import User
+from livechat.models import Conversation, Message
+from livechat.realtime.payloads import conversation_payload, message_payload, operator_payload
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A frame before it is stamped and encoded: its type and payload."""
+
+    type: str
+    payload: JSON
+
+
+def auth_success(operator: User) -> Frame:
+    return Frame("auth_success", {"operator": operator_payload(operator)})
+
+
+def pong() -> Frame:
+    return Frame("pong", {})
+
+
+def presence_update(online: Iterable[tuple[User, str]]) -> Frame:
+    """Operators with a socket open, each once, with their status ("online" | "away")."""
+    return Frame(
+        "presence_update",
+        {"operators": [{**operator_payload(user), "status": status} for user, status in online]},
+    )
+
+
+def queue_update(waiting: list[JSON]) -> Frame:
+    """The whole queue, in order (conversations.queue.snapshot builds the entries)."""
+    return Frame("queue_update", {"waiting": waiting})
+
+
+def conversation_update(
+    conversation: Conversation | None,
+    messages: Sequence[Message] = (),
+    *,
+    has_more: bool | None = None,
+) -> Frame:
+    """A conversation's new state and/or changed messages (None: only the messages changed)."""
+    payload: JSON = {
+        "conversation": conversation_payload(conversation) if conversation is not None else None,
+        "messages": [message_payload(m) for m in messages],
+    }
+    if has_more is not None:
+        payload["has_more"] = has_more
+    return Frame("conversation_update", payload)
+
+
+def new_message(message: Message) -> Frame:
+    return Frame("new_message", {"message": message_payload(message)})
+
+
+def message_sent(client_id: str, message: Message) -> Frame:
+    """The ack of an operator's send_message: the stored message (the same for a resend)."""
+    return Frame("message_sent", {"client_id": client_id, "message": message_payload(message)})
+
+
+def message_status(message: Message, status: str, error: str = "") -> Frame:
+    payload: JSON = {"message_id": message.pk, "conversation_id": message.conversation_id, "status": status}
+    if error:
+        payload["error"] = error
+    return Frame("message_status", payload)
+
+
+def typing(conversation_id: int, operator: User, is_typing: bool) -> Frame:
+    return Frame(
+        "typing",
+        {"conversation_id": conversation_id, "operator": operator_payload(operator), "is_typing": is_typing},
+    )
+
+
+def session_claimed(conversation: Conversation, operator: User | None) -> Frame:
+    """`operator` is who claimed it (None: the system, e.g. auto-assignment)."""
+    return Frame(
+        "session_claimed",
+        {"conversation": conversation_payload(conversation), "operator": operator_payload(operator)},
+    )
+
+
+def session_closed(conversation: Conversation, operator: User | None, reason: str) -> Frame:
+    return Frame(
+        "session_closed",
+        {
+            "conversation": conversation_payload(conversation),
+            "operator": operator_payload(operator),
+            "reason": reason,
+        },
+    )
+
+
+def session_transferred(
+    conversation: Conversation,
+    *,
+    from_operator: User | None,
+    to_operator: User | None,
+    to_queue: bool,
+    note: str,
+    by: User | None,
+) -> Frame:
+    return Frame(
+        "session_transferred",
+        {
+            "conversation": conversation_payload(conversation),
+            "from_operator": operator_payload(from_operator),
+            "to_operator": operator_payload(to_operator),
+            "to_queue": to_queue,
+            "note": note,
+            "by": operator_payload(by),
+        },
+    )
+
+
+def operator_joined(conversation_id: int, operator: User) -> Frame:
+    return Frame(
+        "operator_joined", {"conversation_id": conversation_id, "operator": operator_payload(operator)}
+    )
+
+
+def operator_left(conversation_id: int, operator: User) -> Frame:
+    return Frame(
+        "operator_left", {"conversation_id": conversation_id, "operator": operator_payload(operator)}
+    )
+
+
+def error(code: str, message: str, request_id: str | None = None) -> Frame:
+    payload: JSON = {"code": code, "message": message}
+    if request_id is not None:
+        payload["request_id"] = request_id
+    return Frame("error", payload)

@@ -1,0 +1,15 @@
+"""The channel-layer groups a frame can be published to.
+
+Every operator socket is in OPERATORS, a socket that joined a conversation's room is in
+`conversation(id)`, and all tabs of one operator share `operator(id)`.
+"""
+
+OPERATORS = "operators"
+
+
+def conversation(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def operator(operator_id: int) -> str:
+    return f"operator.{operator_id}"
