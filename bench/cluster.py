@@ -1,7 +1,7 @@
 """Real daphne processes on one PostgreSQL database and one Redis, and operator sockets to them.
 
 Shared by the real-time benchmarks (bench/fanout.py, bench/connections.py) and the multi-process
-tests (tests/test_ws_multiprocess.py):
+tests (tests/realtime/test_across_processes.py):
 
 - `Cluster` creates a PostgreSQL database of its own, migrates it, starts daphne processes on
   free loopback ports (all on the same database and Redis) and drops the database at the end;

@@ -1,7 +1,7 @@
 """Settings for LINE OA Live Chat.
 
 Everything that differs between machines comes from the environment (django-environ; a `.env`
-file beside manage.py is honoured). The defaults give the embedded set-up of PRODUCT §3:
+file beside manage.py is honoured). The defaults give the embedded set-up:
 SQLite, the in-memory channel layer and, with no LINE credentials in DEBUG, the LINE simulator.
 """
 
@@ -118,7 +118,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # Which channels_redis layer carries events between processes: "redis" (RedisChannelLayer, lists)
-# or "redis-pubsub" (RedisPubSubChannelLayer). docs/architecture.md, "Channel layer choice": why.
+# or "redis-pubsub" (RedisPubSubChannelLayer). docs/performance.md, "Channel layer choice": why.
 CHANNEL_LAYER_BACKEND: str = env.str("CHANNEL_LAYER_BACKEND", default="redis-pubsub")
 _REDIS_LAYERS = {
     "redis": {
@@ -202,7 +202,7 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF, "ws:", "wss:"],
     "frame-ancestors": [CSP.NONE],
 }
-# The webhook body cap (PRODUCT §9: oversized bodies get a clear error).
+# The webhook body cap (oversized bodies get a clear error).
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -254,6 +254,6 @@ LOGGING = {
 }
 LINE_RETRY_BASE_SECONDS: float = env.float("LINE_RETRY_BASE_SECONDS", default=0.5)
 
-# --- Real time (PRODUCT §8) --------------------------------------------------------------------
+# --- Real time ---------------------------------------------------------------------------------
 # An operator socket that has not pinged for this long is gone (its process may have died).
 PRESENCE_TTL_SECONDS: int = env.int("PRESENCE_TTL_SECONDS", default=60)

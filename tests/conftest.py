@@ -182,3 +182,24 @@ def fresh_install(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
         for keyword in _DEFAULT_KEYWORDS:
             HandoffKeyword.objects.get_or_create(keyword=keyword)
+
+
+@pytest.fixture
+def team(django_user_model: type[User]) -> dict[str, User]:
+    def member(username: str, name: str, role: str = "operator", **extra: Any) -> User:
+        return django_user_model.objects.create_user(
+            username=username, password=f"pw-{username}", display_name=name, role=role, is_staff=True, **extra
+        )
+
+    return {
+        "somchai": member("somchai", "Somchai"),
+        "nok": member("nok", "Nok"),
+        "malee": member("malee", "Malee", role="supervisor"),
+    }
+
+
+@pytest.fixture
+def somchai(team: dict[str, User]) -> Client:
+    client = Client()
+    client.force_login(team["somchai"])
+    return client

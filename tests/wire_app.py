@@ -1,4 +1,4 @@
-"""A bare ASGI WebSocket application for tests/test_websocket_wire.py, served by a real daphne.
+"""A bare ASGI WebSocket application for tests/realtime/test_wire.py, served by a real daphne.
 
 Each text frame it receives is a JSON request {"sizes": [...], "fill": "x"}: it sends text
 number n, f"{n}:" followed by `fill` repeated sizes[n] times, for each size in order — the

@@ -36,7 +36,7 @@ from livechat.realtime.protocol import CloseCode, ErrorCode, FrameError
 
 logger = logging.getLogger(__name__)
 
-# Where server_event memoizes an event's encoded frame (websocket_wire) in the event itself.
+# Where server_event memoizes an event's encoded frame (livechat.realtime.wire) in the event itself.
 WIRE_FRAME = "_wire_frame"
 
 
@@ -119,7 +119,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
     # --- Connection ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        self.user: Any = None
+        self.user: User | None = None
         self.groups_joined: set[str] = set()
         self.rooms: set[int] = set()
         self.typing_expiry: dict[int, asyncio.TimerHandle] = {}
@@ -145,7 +145,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.send_error(ErrorCode.UNAUTHENTICATED, message, request_id)
         await self.close(CloseCode.UNAUTHENTICATED)
 
-    async def authenticated(self, user: Any, request_id: str | None = None) -> None:
+    async def authenticated(self, user: User, request_id: str | None = None) -> None:
         self.user = user
         if self.auth_timer:
             self.auth_timer.cancel()
@@ -171,6 +171,12 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         for group in list(self.groups_joined):
             await self.channel_layer.group_discard(group, self.channel_name)
         await self.forget_presence()
+
+    @property
+    def me(self) -> User:
+        """The signed-in operator: every handler but on_auth runs only once there is one."""
+        assert self.user is not None, "frame handled before authentication"
+        return self.user
 
     async def forget_presence(self) -> None:
         if self.user is None:
@@ -259,8 +265,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.authenticated(user, request_id)
 
     async def on_ping(self, payload: dict[str, Any], request_id: str | None) -> None:
-        if await presence.store().touch(self.user.pk, self.channel_name):
-            await database_sync_to_async(availability.start)(self.user.pk, "online")
+        if await presence.store().touch(self.me.pk, self.channel_name):
+            await database_sync_to_async(availability.start)(self.me.pk, "online")
             await self.broadcast_presence()
         await self.send_frame(frames.pong(), request_id)
 
@@ -277,7 +283,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             raise
         self.rooms.add(conversation_id)
         await self.send_frame(snapshot, request_id)
-        await publish.now_async([(group, frames.operator_joined(conversation_id, self.user))])
+        await publish.now_async([(group, frames.operator_joined(conversation_id, self.me))])
 
     async def on_leave_room(self, payload: dict[str, Any], request_id: str | None) -> None:
         await self.leave(payload["conversation_id"])
@@ -289,11 +295,11 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.stop_typing(conversation_id)
         await self.leave_group(groups.conversation(conversation_id))
         await publish.now_async(
-            [(groups.conversation(conversation_id), frames.operator_left(conversation_id, self.user))]
+            [(groups.conversation(conversation_id), frames.operator_left(conversation_id, self.me))]
         )
 
     async def on_send_message(self, payload: dict[str, Any], request_id: str | None) -> None:
-        await self.send_frame(await database_sync_to_async(_send)(self.user, payload), request_id)
+        await self.send_frame(await database_sync_to_async(_send)(self.me, payload), request_id)
 
     async def on_typing_start(self, payload: dict[str, Any], request_id: str | None) -> None:
         conversation_id = payload["conversation_id"]
@@ -308,7 +314,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         )
         key = f"loading:{conversation_id}"
         if await presence.store().throttle(key, protocol.LOADING_ANIMATION_EVERY_SECONDS):
-            await database_sync_to_async(_show_loading_animation)(conversation_id, self.user.pk)
+            await database_sync_to_async(_show_loading_animation)(conversation_id, self.me.pk)
 
     async def on_typing_stop(self, payload: dict[str, Any], request_id: str | None) -> None:
         await self.stop_typing(payload["conversation_id"])
@@ -321,28 +327,28 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
 
     async def publish_typing(self, conversation_id: int, is_typing: bool) -> None:
         await publish.now_async(
-            [(groups.conversation(conversation_id), frames.typing(conversation_id, self.user, is_typing))]
+            [(groups.conversation(conversation_id), frames.typing(conversation_id, self.me, is_typing))]
         )
 
     async def on_claim_session(self, payload: dict[str, Any], request_id: str | None) -> None:
-        await database_sync_to_async(actions.claim)(payload["conversation_id"], Actor.staff(self.user))
+        await database_sync_to_async(actions.claim)(payload["conversation_id"], Actor.staff(self.me))
 
     async def on_close_session(self, payload: dict[str, Any], request_id: str | None) -> None:
         await database_sync_to_async(actions.close)(
-            payload["conversation_id"], Actor.staff(self.user), payload["reason"]
+            payload["conversation_id"], Actor.staff(self.me), payload["reason"]
         )
 
     async def on_transfer_session(self, payload: dict[str, Any], request_id: str | None) -> None:
         await database_sync_to_async(actions.transfer)(
             payload["conversation_id"],
-            Actor.staff(self.user),
+            Actor.staff(self.me),
             to_operator_id=payload.get("to_operator_id"),
             to_queue=payload.get("to_queue", False),
             note=payload["note"],
         )
 
     async def on_mark_read(self, payload: dict[str, Any], request_id: str | None) -> None:
-        await database_sync_to_async(_mark_read)(payload["conversation_id"], self.user, payload["seq"])
+        await database_sync_to_async(_mark_read)(payload["conversation_id"], self.me, payload["seq"])
 
     async def on_sync(self, payload: dict[str, Any], request_id: str | None) -> None:
         conversation_id, after = payload["conversation_id"], payload["after_seq"]
@@ -354,8 +360,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             after = page.payload["messages"][-1]["seq"]
 
     async def on_set_status(self, payload: dict[str, Any], request_id: str | None) -> None:
-        await presence.store().set_status(self.user.pk, payload["status"])
-        await database_sync_to_async(availability.start)(self.user.pk, payload["status"])
+        await presence.store().set_status(self.me.pk, payload["status"])
+        await database_sync_to_async(availability.start)(self.me.pk, payload["status"])
         await self.broadcast_presence()
 
     async def broadcast_presence(self) -> None:

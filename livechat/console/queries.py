@@ -3,7 +3,7 @@ and the customer panel.
 
 Every function here runs a fixed number of queries whatever the amount of data (a list row
 brings its unread count and last-message preview along as subqueries of the one list query,
-never a query per row); tests/test_console.py pins the counts.
+never a query per row); tests/console/test_views.py pins the counts.
 """
 
 from datetime import datetime

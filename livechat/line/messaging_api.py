@@ -3,7 +3,7 @@
 Everything else in the project calls these functions; nothing else imports `linebot`.
 `LINE_API_BASE_URL` points both api.line.me and api-data.line.me at another host (the
 simulator in development and tests). Every call has a timeout and the SDK's own retries are
-off: delivery.py owns retrying, with backoff and a retry key.
+off: livechat.delivery.sender owns retrying, with backoff and a retry key.
 """
 
 import json

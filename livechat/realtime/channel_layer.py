@@ -1,7 +1,7 @@
 """The pub/sub channel layer, made to say when it may have dropped events.
 
 channels_redis' RedisPubSubChannelLayer carries events with Redis PUBLISH/SUBSCRIBE: one Redis
-message per process and group, nothing stored, so it is fast (docs/architecture.md, "Channel
+message per process and group, nothing stored, so it is fast (docs/performance.md, "Channel
 layer choice"). But delivery is at most once: an event published while a process's subscriber
 connection is down, or is being re-established, is gone. channels_redis 4.3 reconnects and
 re-subscribes on its own and tells nobody (it accepts `on_disconnect` / `on_reconnect` but never
@@ -21,7 +21,7 @@ process. The stock layer puts the serialized event in each member's queue, and e
 task wakes up, decodes it and dispatches it. A consumer may instead hand the layer a sink for
 one message type (`deliver_directly`): the event is then decoded once per process, and one
 task per process awaits each member's sink in turn. That halves the CPU a delivered frame
-costs (docs/architecture.md, "Fan-out cost").
+costs (docs/performance.md, "Fan-out cost").
 """
 
 import asyncio

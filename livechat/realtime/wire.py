@@ -1,7 +1,7 @@
 """Writing one encoded frame to many of daphne's sockets without re-framing it for each.
 
 Every inbound message is a `conversation_update` to every operator socket, so what one delivered
-frame costs decides how many operators a process can serve (docs/architecture.md, "Fan-out
+frame costs decides how many operators a process can serve (docs/performance.md, "Fan-out
 cost"). Through ASGI, each socket's frame goes `send` → daphne's `Server.handle_reply` →
 `WebSocketProtocol.handle_reply` → autobahn's `sendMessage` / `sendFrame` / `sendData` → the
 Twisted transport: the same text is encoded to UTF-8 and framed again for every socket, through

@@ -1,6 +1,6 @@
 """`manage.py seed_demo` — demo team and customers for a first look. Safe to run repeatedly."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from livechat.conversations.store import append_message, start_conversation
 from livechat.models import Contact, Conversation, ConversationEvent, Message
 
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             team[username] = user
         return team
 
-    def create_customers(self, operator: Any) -> int:
+    def create_customers(self, operator: User) -> int:
         created_count = 0
         now = timezone.now()
         for line_user_id, name, status, texts in DEMO_CUSTOMERS:
@@ -83,7 +84,7 @@ class Command(BaseCommand):
             created_count += 1
         return created_count
 
-    def move_to(self, conversation: Conversation, status: str, operator: Any, now: Any) -> None:
+    def move_to(self, conversation: Conversation, status: str, operator: User, now: datetime) -> None:
         """Walk the demo conversation through the states a real one would pass."""
         steps = {
             "waiting": ["waiting"],

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from cluster import Cluster, Operator, OperatorSocket, create_operators, is_postgres, post_webhook
 

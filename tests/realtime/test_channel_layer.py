@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 
 from livechat.realtime import groups, publish
 from livechat.realtime.frames import Frame
-from tests.test_layer_failure import DisposableRedis, layer_on_disposable_redis
+from tests.realtime.test_layer_failure import DisposableRedis, layer_on_disposable_redis
 from tests.ws import operator_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -23,7 +23,7 @@ from websockets.streams import StreamReader
 from livechat.realtime.wire import text_frame, wire_writer
 from tests.wire_app import texts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from cluster import free_port  # noqa: E402
