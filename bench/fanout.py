@@ -70,7 +70,6 @@ from lean_socket import LeanSocket
 from webhook import RawHttpClient, database_name, postgres_backends, process_cpu_seconds
 
 from livechat.realtime import groups
-from livechat.realtime.publish import SERVER_EVENT
 from livechat.simulator.events import new_user_id, text_event
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench_fanout"
@@ -346,7 +345,7 @@ async def baseline_phase(layer: Any, sample: dict[str, Any], rate: float, count:
         # Encoded once per group_send, as livechat.realtime.publish.server_event does.
         text = json.dumps(frame, ensure_ascii=False)
         try:
-            await layer.group_send(groups.OPERATORS, {"type": SERVER_EVENT, "text": text})
+            await layer.group_send(groups.OPERATORS, {"type": groups.SERVER_EVENT, "text": text})
         except Exception as exc:
             phase.failed[type(exc).__name__] += 1
 

@@ -80,7 +80,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
             stop_direct_delivery = layer.deliver_directly(
-                self.channel_layer, self.channel_name, publish.SERVER_EVENT, self.server_event
+                self.channel_layer, self.channel_name, groups.SERVER_EVENT, self.server_event
             )
         one_at_a_time = asyncio.Lock()
 
@@ -377,7 +377,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame(frames.error(code, message, request_id), request_id)
 
     async def server_event(self, event: dict[str, Any]) -> None:
-        """An event published to one of this socket's groups (publish.SERVER_EVENT).
+        """An event published to one of this socket's groups (groups.SERVER_EVENT).
 
         It carries the frame already encoded ("text"); a bare "frame" is accepted too.
         """

@@ -16,13 +16,11 @@ from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.utils import timezone
 
-from livechat.realtime import layer
+from livechat.realtime import groups, layer
 from livechat.realtime.frames import Frame
 
 logger = logging.getLogger(__name__)
 
-# The channel-layer message type every consumer handles (→ LiveChatConsumer.server_event).
-SERVER_EVENT = "server.event"
 # Frames an operator's own sockets don't get back (you don't need to see yourself typing).
 NOT_ECHOED = frozenset({"typing"})
 
@@ -45,7 +43,10 @@ def server_event(frame: Frame) -> dict[str, Any]:
     """The channel-layer message that carries a frame to each socket of a group."""
     # Encoded once here, not once per socket: an update to the operators group reaches every
     # operator's every tab, and each consumer just forwards the text.
-    event: dict[str, Any] = {"type": SERVER_EVENT, "text": json.dumps(stamped(frame), ensure_ascii=False)}
+    event: dict[str, Any] = {
+        "type": groups.SERVER_EVENT,
+        "text": json.dumps(stamped(frame), ensure_ascii=False),
+    }
     if frame.type in NOT_ECHOED:
         event["origin_operator_id"] = (frame.payload.get("operator") or {}).get("id")
     return event

@@ -64,7 +64,7 @@ async def test_sockets_connecting_after_a_reconnect_are_not_closed(pubsub_redis,
     later = await operator_socket(supervisor)
     await later.expect("presence_update")
     layer = get_channel_layer()
-    await layer.group_send(groups.OPERATORS, {"type": publish.SERVER_EVENT, "frame": {"type": "pong"}})
+    await layer.group_send(groups.OPERATORS, {"type": groups.SERVER_EVENT, "frame": {"type": "pong"}})
     assert (await later.expect("pong"))["type"] == "pong"
 
 
@@ -79,7 +79,7 @@ async def test_group_add_returns_once_redis_confirmed_the_subscription(pubsub_re
     assert counts == {b"asgi__group__conversation.7": 1, channel.encode(): 1}
     await layer.group_discard("conversation.7", channel)
     await layer.group_add("conversation.7", channel)  # again at once, after an UNSUBSCRIBE
-    await layer.group_send("conversation.7", {"type": publish.SERVER_EVENT, "text": "{}"})
+    await layer.group_send("conversation.7", {"type": groups.SERVER_EVENT, "text": "{}"})
     assert (await layer.receive(channel))["text"] == "{}"
 
 
