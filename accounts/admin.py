@@ -9,10 +9,14 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email")
-    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Live chat", {"fields": ("display_name", "role")}))
+    # The role is what an admin sets: it alone decides who uses the console, the API and the
+    # socket. "Staff status" below only opens Django admin.
+    fieldsets = (("Live chat", {"fields": ("role", "display_name")}), *(DjangoUserAdmin.fieldsets or ()))
     add_fieldsets = (
-        *DjangoUserAdmin.add_fieldsets,
-        ("Live chat", {"fields": ("display_name", "role")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("username", "role", "display_name", "password1", "password2")},
+        ),
     )
 
 

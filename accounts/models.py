@@ -12,7 +12,9 @@ class User(AbstractUser):
         ADMIN = "admin", _("Admin")
 
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
-    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    # The role decides what someone may do (livechat.conversations.permissions): blank = no team
+    # role (e.g. an account kept for Django admin only), which opens none of the team's tools.
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR, blank=True)
 
     class Meta:
         verbose_name = _("operator")

@@ -1,6 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from livechat.models import (
     AutoReply,
@@ -108,6 +111,23 @@ class MessageAdmin(admin.ModelAdmin):
         return message.text[:80]
 
 
+class HasErrorFilter(admin.SimpleListFilter):
+    """Events kept with the reason they could not be processed (hostile or broken input)."""
+
+    title = _("could not be processed")
+    parameter_name = "failed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", str(_("Yes"))), ("no", str(_("No")))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.exclude(processing_error="")
+        if self.value() == "no":
+            return queryset.filter(processing_error="")
+        return queryset
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = (
@@ -119,10 +139,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "processed_at",
         "has_error",
     )
-    list_filter = ("event_type", "source_type", "is_redelivery")
-    search_fields = ("webhook_event_id",)
+    list_filter = ("event_type", "source_type", "is_redelivery", HasErrorFilter)
+    search_fields = ("webhook_event_id", "processing_error")
 
-    @admin.display(boolean=True, description="error")
+    @admin.display(boolean=True, description=_("could not be processed"))
     def has_error(self, event: WebhookEvent) -> bool:
         return bool(event.processing_error)
 

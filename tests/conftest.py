@@ -99,10 +99,13 @@ class Simulator:
             for m in (c["body"] or {}).get("messages", [])
         ]
 
-    def fail(self, status: int, count: int = 1, endpoint: str = "", delay: float = 0) -> None:
+    def fail(
+        self, status: int, count: int = 1, endpoint: str = "", delay: float = 0, html: bool = False
+    ) -> None:
+        """The next `count` calls (of `endpoint`) fail with `status` — as an HTML page if `html`."""
         self.http.post(
             "/simulator/control/fail",
-            json={"status": status, "count": count, "endpoint": endpoint, "delay": delay},
+            json={"status": status, "count": count, "endpoint": endpoint, "delay": delay, "html": html},
         ).raise_for_status()
 
 

@@ -25,7 +25,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import availability
 from accounts.models import User
-from livechat.conversations import actions, history, queue
+from livechat.conversations import actions, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
 from livechat.jobs import background
 from livechat.line import messaging_api
@@ -129,7 +129,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.auth_timer: asyncio.TimerHandle | None = None
         await self.accept()
         user = self.scope.get("user")
-        if user is not None and user.is_authenticated and user.is_active:
+        if permissions.is_team_member(user):
             await self.authenticated(user)
         else:
             loop = asyncio.get_running_loop()
@@ -410,7 +410,7 @@ def _without_session_saving(send: Any) -> Any:
 
 def _user_for_token(key: str) -> User | None:
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not permissions.is_team_member(token.user):
         return None
     return token.user
 

@@ -10,10 +10,9 @@ from functools import wraps
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -38,29 +37,33 @@ def _me(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def console_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A console page: anonymous → login page (with ?next=), signed in but not staff → 403."""
+def console_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A console page: anonymous → login page (with ?next=); signed in without a team role →
+    403, with a page that says why and what to ask for."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not permissions.is_team_member(request.user):
-            raise PermissionDenied
+            return render(request, "console/no_team_role.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapped
 
 
 def console_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A console JSON endpoint: 401 when signed out, 403 when not staff."""
+    """A console JSON endpoint: 401 when signed out, 403 when not a team member."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return JsonResponse({"code": "unauthenticated", "message": "Sign in first."}, status=401)
         if not permissions.is_team_member(request.user):
-            return JsonResponse({"code": "forbidden", "message": "Staff only."}, status=403)
+            return JsonResponse(
+                {"code": "forbidden", "message": "Only members of the support team may use the console."},
+                status=403,
+            )
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -173,12 +176,9 @@ def panel(request: HttpRequest, conversation_id: int) -> JsonResponse:
     return JsonResponse(data)
 
 
-@login_required
-def media(request: HttpRequest, message_id: int) -> FileResponse:
-    """A customer's image/video/audio/file. Who may call: any logged-in team member.
-
-    Not `staff_member_required`: operators use the console, not the admin, and need no is_staff.
-    """
+@console_page
+def media(request: HttpRequest, message_id: int) -> HttpResponseBase:
+    """A customer's image/video/audio/file. Who may call: team members (anonymous → login page)."""
     message = get_object_or_404(Message, pk=message_id)
     if message.media_status != Message.MediaStatus.STORED or message.is_unsent:
         raise Http404("No media for this message.")

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from livechat.conversations import bot, queue
+from livechat.conversations import bot, permissions, queue
 from livechat.conversations.permissions import ActionRefused, holds, may, require_in_charge
 from livechat.conversations.store import OPEN_STATUSES, append_message, open_conversation_for
 from livechat.delivery import outbox, sender
@@ -348,7 +348,7 @@ def transfer(
         else:
             if to_operator_id is None:
                 raise ActionRefused("invalid", "Give either an operator to transfer to or the queue.")
-            target = User.objects.filter(pk=to_operator_id, is_active=True).first()
+            target = permissions.team_members().filter(pk=to_operator_id).first()
             if target is None:
                 raise ActionRefused("not_found", f"Operator {to_operator_id} does not exist or is inactive.")
             if target.pk == conversation.assigned_operator_id:
@@ -506,7 +506,11 @@ def retry_message(message_id: int, actor: Actor) -> Message:
         raise ActionRefused("invalid_state", "The customer unfollowed the account; LINE will not deliver.")
     with transaction.atomic():
         retried = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
-            status=Message.Status.PENDING, attempts=0, error="", next_attempt_at=timezone.now()
+            status=Message.Status.PENDING,
+            attempts=0,
+            error="",
+            next_attempt_at=timezone.now(),
+            reply_attempted_at=None,  # an operator resending settles any doubt: it goes by push
         )
         if not retried:
             raise ActionRefused("invalid_state", "The message is no longer failed.")

@@ -6,10 +6,17 @@ will accept.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from accounts.models import User
 from livechat.models import Conversation
+
+if TYPE_CHECKING:  # DRF loads this module while its own views module is loading
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 Status = Conversation.Status
 
@@ -47,8 +54,26 @@ RULES: dict[str, Rule] = {
 
 
 def is_team_member(user: Any) -> bool:
-    """May use the console at all: a signed-in, active staff user."""
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    """May use the console, the REST API, the socket and customers' media, and be handed a
+    conversation: an active user with a team role (operator, supervisor, admin). The role
+    decides — not Django's is_staff, which only opens Django admin."""
+    return bool(
+        user is not None and user.is_authenticated and user.is_active and user.role in User.Role.values
+    )
+
+
+def team_members() -> "QuerySet[User]":
+    """Everyone `is_team_member` lets in (e.g. who may be handed a conversation)."""
+    return User.objects.filter(is_active=True, role__in=User.Role.values)
+
+
+class IsTeamMember(BasePermission):
+    """The REST API's rule for every endpoint: `is_team_member`."""
+
+    message = "Only members of the support team may use the API."
+
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
+        return is_team_member(request.user)
 
 
 def holds(user: User, conversation: Conversation) -> bool:

@@ -45,10 +45,15 @@ def _claim(message_id: int) -> Message | None:
 
 
 def _take_reply_token(message: Message) -> str:
-    """A reply token nobody has used yet and that is still fresh, or "" (then we push)."""
+    """A reply token nobody has used yet and that is still fresh, or "" (then we push).
+
+    Taking it marks it used on every message that carries it — the customer's message it came
+    with and this one — so whoever sends next (the bot, an operator) cannot try it again.
+    """
     fresh_since = timezone.now() - timedelta(seconds=settings.LINE_REPLY_TOKEN_TTL_SECONDS)
     if message.reply_token:
-        candidates = Message.objects.filter(pk=message.pk, created_at__gte=fresh_since)
+        if not _reply_token_still_fresh(message):
+            return ""
         token = message.reply_token
     else:
         inbound = (
@@ -60,43 +65,100 @@ def _take_reply_token(message: Message) -> str:
             )
             .exclude(reply_token="")
             .order_by("-seq")
-            .values_list("pk", "reply_token")
+            .values_list("reply_token", flat=True)
             .first()
         )
         if inbound is None:
             return ""
-        candidates = Message.objects.filter(pk=inbound[0])
-        token = inbound[1]
-    # Marking the token used is the claim: of two senders racing for it, one updates a row.
-    used = candidates.filter(reply_token_used_at__isnull=True).update(reply_token_used_at=timezone.now())
-    return token if used else ""
+        token = inbound
+    # Marking the token used is the claim: of two senders racing for it, one updates the rows.
+    now = timezone.now()
+    used = Message.objects.filter(
+        conversation_id=message.conversation_id, reply_token=token, reply_token_used_at__isnull=True
+    ).update(reply_token_used_at=now)
+    if not used:
+        return ""
+    # Recorded before the call: if its answer is lost, the next attempt knows to ask LINE again
+    # with this token instead of pushing a second copy.
+    Message.objects.filter(pk=message.pk).update(
+        reply_token=token, reply_token_used_at=now, reply_attempted_at=now
+    )
+    message.reply_token, message.reply_attempted_at = token, now
+    return token
+
+
+# What a message whose reply could not be confirmed is marked with once its token has expired.
+UNCONFIRMED_REPLY = (
+    "LINE did not confirm this reply, and it can no longer be checked: it may not have reached "
+    "the customer. Resend it if it did not."
+)
+
+
+def _reply_token_still_fresh(message: Message) -> bool:
+    issued = (
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            direction=Message.Direction.IN,
+            reply_token=message.reply_token,
+        )
+        .values_list("created_at", flat=True)
+        .first()
+    ) or message.created_at
+    return timezone.now() - issued < timedelta(seconds=settings.LINE_REPLY_TOKEN_TTL_SECONDS)
 
 
 def _attempt(message: Message) -> None:
     """One try at LINE. Raises LineError when LINE refuses or cannot be reached."""
+    if message.reply_attempted_at is not None:
+        _settle_unconfirmed_reply(message)
+        return
     user_id = message.conversation.contact.line_user_id
-    # Only a first attempt may use a reply token: after an unclear failure the token may be
-    # spent, and only a push with the retry key is safe to repeat.
+    # Only a first attempt takes a reply token: every later one either settles that reply
+    # (above) or is a push with the retry key, which LINE accepts once.
     token = _take_reply_token(message) if message.attempts == 1 else ""
     if token:
         try:
             ids = messaging_api.reply(token, [message.payload])
         except messaging_api.LineError as exc:
             if exc.is_retryable:
-                raise
-            # An expired or used token (400): push instead, at once.
+                raise  # the outcome is unknown: the next attempt settles it
+            # Refused at once (an expired or already used token): ours did not go out.
+            Message.objects.filter(pk=message.pk).update(reply_attempted_at=None)
             ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
-    else:
-        ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
-    _mark_sent(message, ids[0] if ids else None)
+            _mark_sent(message, ids[0] if ids else None, Message.SentVia.PUSH)
+            return
+        _mark_sent(message, ids[0] if ids else None, Message.SentVia.REPLY)
+        return
+    ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
+    _mark_sent(message, ids[0] if ids else None, Message.SentVia.PUSH)
 
 
-def _mark_sent(message: Message, line_message_id: str | None) -> None:
+def _settle_unconfirmed_reply(message: Message) -> None:
+    """An earlier reply's answer was lost. LINE takes a reply token once: the same reply again
+    is either delivered now (the first never arrived) or refused as an invalid token (the first
+    did arrive). A push would be a second copy whenever the first had arrived."""
+    if not _reply_token_still_fresh(message):
+        # Nothing can tell any more whether it arrived: say so, and let a person decide.
+        logger.warning("message %s: reply unconfirmed and its token expired", message.pk)
+        _mark_failed(message, UNCONFIRMED_REPLY)
+        return
+    try:
+        ids = messaging_api.reply(message.reply_token, [message.payload])
+    except messaging_api.LineError as exc:
+        if exc.status == 400 and "reply token" in exc.message.lower():
+            _mark_sent(message, None, Message.SentVia.REPLY)  # the earlier attempt delivered it
+            return
+        raise
+    _mark_sent(message, ids[0] if ids else None, Message.SentVia.REPLY)
+
+
+def _mark_sent(message: Message, line_message_id: str | None, via: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.SENT,
             sent_at=now,
+            sent_via=via,
             error="",
             claimed_until=None,
             line_message_id=line_message_id or None,
@@ -177,12 +239,13 @@ def _deliver_one(message_id: int) -> bool:
             _attempt(message)
             return True
         except messaging_api.LineError as exc:
-            if exc.already_accepted:
-                _mark_sent(message, None)
+            if exc.already_accepted:  # a 409 to a push: an earlier try with its key went out
+                _mark_sent(message, None, Message.SentVia.PUSH)
                 return True
             if not exc.is_retryable or message.attempts >= MAX_ATTEMPTS:
                 logger.warning("message %s failed: %s", message.pk, exc)
-                _mark_failed(message, exc.message or str(exc))
+                unconfirmed = message.reply_attempted_at is not None and exc.is_retryable
+                _mark_failed(message, UNCONFIRMED_REPLY if unconfirmed else exc.message or str(exc))
                 return True
             delay = backoff_seconds(message.attempts)
             _schedule_retry(message, exc.message or str(exc), delay)

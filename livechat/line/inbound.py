@@ -8,6 +8,7 @@ work (media download, profile fetch, bot replies) in the background.
 import hashlib
 import json
 import logging
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from livechat.conversations import actions, bot, store
-from livechat.jobs import background
+from livechat.jobs import background, database
 from livechat.line import media, profiles
 from livechat.models import Contact, Conversation, Message, WebhookEvent
 
@@ -24,9 +25,18 @@ logger = logging.getLogger(__name__)
 MEDIA_TYPES = {"image", "video", "audio", "file"}
 
 
-def process_event(raw: dict[str, Any]) -> bool:
-    """Store and act on one event. Returns False if it was a duplicate delivery."""
-    event_id = str(raw.get("webhookEventId") or _fallback_event_id(raw))
+def process_event(raw: Any) -> bool:
+    """Store and act on one event. Returns False if it was a duplicate delivery.
+
+    One event's trouble stays with it: an event that cannot be stored as a message (text with
+    NUL characters, ids longer than LINE's, a `source` that is not an object, a message id that
+    is already stored under another event …) is kept on its WebhookEvent with the reason, and the
+    caller goes on with the next one. Only a database that cannot be reached raises — the
+    webhook then answers 503 and LINE delivers the body again.
+    """
+    if not isinstance(raw, dict):
+        raw = {"not_an_object": raw}
+    event_id = _event_id(raw)
     try:
         if _append_in_one_statement(raw, event_id):
             return True
@@ -35,32 +45,104 @@ def process_event(raw: dict[str, Any]) -> bool:
             if not recorded:  # the webhookEventId is already stored: LINE redelivered it
                 return False
             _handle(raw)
-    except DatabaseError:
-        raise  # the database is unwell: fail the request so LINE can redeliver
+    except database.UNREACHABLE:
+        raise
     except Exception as exc:
-        # A bug or an event we cannot interpret: keep it (for replay), acknowledge it.
-        logger.exception("webhook event %s could not be processed", event_id)
+        # A bug, or an event we cannot store as it is: keep it (for replay), acknowledge it.
+        logger.warning("webhook event %s could not be processed: %s", event_id, exc, exc_info=True)
+        _keep_unprocessed(raw, event_id, exc)
+    return True
+
+
+def _keep_unprocessed(raw: dict[str, Any], event_id: str, exc: Exception) -> None:
+    reason = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:2000]
+    try:
         WebhookEvent.objects.get_or_create(
             webhook_event_id=event_id,
             defaults={
-                "event_type": str(raw.get("type", ""))[:40],
-                "source_type": str((raw.get("source") or {}).get("type", ""))[:10],
-                "raw": raw,
-                "processing_error": f"{type(exc).__name__}: {exc}"[:2000],
+                "event_type": _text(raw.get("type"), 40),
+                "source_type": _text(_source(raw).get("type"), 10),
+                "raw": storable(raw),
+                "processing_error": reason,
             },
         )
-    return True
+    except database.UNREACHABLE:
+        raise
+    except DatabaseError:  # even the cleaned event is refused: keep at least why
+        logger.exception("webhook event %s could not be kept", event_id)
+        WebhookEvent.objects.get_or_create(
+            webhook_event_id=event_id,
+            defaults={"event_type": "", "raw": {"unstorable": True}, "processing_error": reason},
+        )
 
 
 def _webhook_event(raw: dict[str, Any], event_id: str) -> WebhookEvent:
     return WebhookEvent(
         webhook_event_id=event_id,
-        event_type=str(raw.get("type", ""))[:40],
-        source_type=str((raw.get("source") or {}).get("type", ""))[:10],
+        event_type=_text(raw.get("type"), 40),
+        source_type=_text(_source(raw).get("type"), 10),
         raw=raw,
-        is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+        is_redelivery=bool(_object(raw.get("deliveryContext")).get("isRedelivery")),
         processed_at=timezone.now(),
     )
+
+
+# --- Reading an event that may be anything ------------------------------------------------------
+# LINE's events are well formed; a signed body is still read as if it might not be, so that a
+# wrong type somewhere costs that one event, not the batch.
+
+MAX_ID_LENGTH = 64  # WebhookEvent.webhook_event_id, Contact.line_user_id, Message.line_message_id
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _source(raw: dict[str, Any]) -> dict[str, Any]:
+    return _object(raw.get("source"))
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit].replace("\x00", "") if isinstance(value, str) else ""
+
+
+def _user_id(raw: dict[str, Any]) -> str | None:
+    """The LINE user the event is from, if it is from one user (not a group) and looks like an id."""
+    source = _source(raw)
+    user_id = source.get("userId")
+    if source.get("type") != "user" or not isinstance(user_id, str) or not user_id:
+        return None
+    if len(user_id) > MAX_ID_LENGTH or "\x00" in user_id:
+        raise ValueError(f"userId is not a LINE user id: {user_id[:80]!r}")
+    return user_id
+
+
+def _event_id(raw: dict[str, Any]) -> str:
+    """LINE's webhookEventId; events without a usable one dedupe on their content."""
+    given = raw.get("webhookEventId")
+    if isinstance(given, str) and 0 < len(given) <= MAX_ID_LENGTH and "\x00" not in given:
+        return given
+    try:
+        content = json.dumps(raw, sort_keys=True, default=str)
+    except (ValueError, RecursionError):
+        content = repr(raw)
+    return "sha256:" + hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:56]
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """The event as the database can keep it: no NUL characters (PostgreSQL refuses them in
+    text), no NaN or infinities (not JSON), and nothing nested deeper than anyone needs."""
+    if depth > 64:
+        return "…"
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {storable(k, depth + 1): storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v, depth + 1) for v in value]
+    return value
 
 
 def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
@@ -70,30 +152,23 @@ def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
     False when it does not apply or wrote nothing (no open conversation, or a redelivery): the
     transactional path then handles the event from the start.
     """
-    source = raw.get("source") or {}
-    user_id = source.get("userId")
-    if raw.get("type") != "message" or source.get("type") != "user" or not user_id:
+    user_id = _user_id(raw)
+    if raw.get("type") != "message" or user_id is None:
         return False
     message = _inbound_message(raw)
     if message.type == Message.Type.TEXT and bot.would_act_on(message.text):
         return False  # a bot reply or a handoff must commit together with the message
-    conversation = store.append_to_open_conversation(_webhook_event(raw, event_id), message, str(user_id))
+    conversation = store.append_to_open_conversation(_webhook_event(raw, event_id), message, user_id)
     if conversation is None:
         return False
     _after_stored(conversation, message)  # committed already: runs at once
     return True
 
 
-def _fallback_event_id(raw: dict[str, Any]) -> str:
-    """Events without webhookEventId (old or hand-made) dedupe on their content."""
-    return "sha256:" + hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:56]
-
-
 def _handle(raw: dict[str, Any]) -> None:
-    source = raw.get("source") or {}
-    if source.get("type") != "user" or not source.get("userId"):
+    user_id = _user_id(raw)
+    if user_id is None:
         return  # group and room chats are stored (above) but not a product feature yet
-    user_id: str = source["userId"]
     kind = raw.get("type")
     if kind == "message":
         _on_message(raw, user_id)
@@ -127,7 +202,7 @@ def _message_fields(body: dict[str, Any]) -> dict[str, Any]:
     elif kind == "location":
         fields["text"] = str(body.get("title") or body.get("address") or "")
     elif kind in MEDIA_TYPES:
-        provider = (body.get("contentProvider") or {}).get("type", "line")
+        provider = _object(body.get("contentProvider")).get("type", "line")
         if provider == "line":  # the bytes live at LINE for a limited time: fetch them
             fields["media_status"] = Message.MediaStatus.PENDING
         if kind == "file":
@@ -139,7 +214,7 @@ def _message_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 def _inbound_message(raw: dict[str, Any]) -> Message:
     """The (unsaved) message a LINE message event brings."""
-    body = raw.get("message") or {}
+    body = _object(raw.get("message"))
     return _customer_message(
         raw,
         line_message_id=str(body["id"]) if body.get("id") else None,
@@ -191,7 +266,7 @@ def _bot_answers_text(conversation: Conversation, message: Message) -> None:
 
 
 def _on_postback(raw: dict[str, Any], user_id: str) -> None:
-    postback = raw.get("postback") or {}
+    postback = _object(raw.get("postback"))
     data = str(postback.get("data", ""))
     conversation, contact_created, _ = store.open_conversation_for(user_id)
     message = store.store_message(
@@ -210,7 +285,7 @@ def _on_postback(raw: dict[str, Any], user_id: str) -> None:
 
 
 def _on_unsend(raw: dict[str, Any]) -> None:
-    actions.unsend(str((raw.get("unsend") or {}).get("messageId", "")))
+    actions.unsend(str(_object(raw.get("unsend")).get("messageId", "")))
 
 
 def _on_follow(raw: dict[str, Any], user_id: str) -> None:

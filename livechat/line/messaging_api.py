@@ -8,6 +8,7 @@ off: livechat.delivery.sender owns retrying, with backoff and a retry key.
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from types import TracebackType
@@ -107,11 +108,20 @@ def _timeout() -> tuple[float, float]:
 
 
 def _error_message(exc: ApiException) -> str:
-    """LINE's own words: {"message": …, "details": [{"message": …, "property": …}]}."""
+    """LINE's own words: {"message": …, "details": [{"message": …, "property": …}]}.
+
+    Whatever the body is — LINE's JSON, an HTML page from its edge or a proxy (a 502), bytes or
+    text, or nothing — this says what came back, briefly, and never fails itself.
+    """
+    raw = exc.body
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else str(raw or "")
     try:
-        body = json.loads(exc.body or b"{}")
+        body = json.loads(text) if text.strip() else {}
     except ValueError:
-        return (exc.body or b"").decode(errors="replace")[:500] or str(exc.reason)
+        body = None
+    if not isinstance(body, dict):
+        said = _plain(text)
+        return f"{exc.reason or 'error'}: {said}" if said else str(exc.reason or "error")
     message = str(body.get("message") or exc.reason or "")
     details = "; ".join(
         f"{d.get('property', '')}: {d.get('message', '')}".strip(": ")
@@ -119,6 +129,15 @@ def _error_message(exc: ApiException) -> str:
         if isinstance(d, dict)
     )
     return f"{message} ({details})" if details else message
+
+
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S | re.I)
+
+
+def _plain(text: str, limit: int = 300) -> str:
+    """A page's words without its markup, on one line."""
+    words = " ".join(_TAGS.sub(" ", text).split())
+    return words[:limit]
 
 
 class _calling:
@@ -146,21 +165,27 @@ def _sdk_messages(messages: list[dict[str, Any]]) -> list[SdkMessage]:
 # --- Webhooks ----------------------------------------------------------------------------------
 
 
-def parse_webhook(body: str, signature: str) -> list[dict[str, Any]]:
+def parse_webhook(body: str, signature: str) -> list[Any]:
     """Verify the X-Line-Signature with the v3 parser's validator; return the events as sent.
 
     Raises InvalidSignatureError for a bad or missing signature and ValueError for a body that
-    is not LINE's JSON shape. The events are deliberately not turned into SDK models: one event
+    is not LINE's JSON shape. Each event is returned as it came, whatever it is: one that is not
+    even an object is the inbound path's to keep and report, not a reason to refuse the others.
+    The events are deliberately not turned into SDK models: one event
     the SDK cannot model (a new type or field, an older format) would otherwise make us refuse
     the whole signed batch, and LINE would redeliver it, good events included, forever.
     """
     parser = WebhookParser(settings.LINE_CHANNEL_SECRET)
     if not parser.signature_validator.validate(body, signature or ""):
         raise InvalidSignatureError("Invalid signature.")
-    payload = json.loads(body)
+    try:
+        # NaN and Infinity are not JSON (PostgreSQL's jsonb refuses them): read them as null.
+        payload = json.loads(body, parse_constant=lambda _: None)
+    except RecursionError:  # nested deeper than Python's parser goes
+        raise ValueError("The body is nested too deeply to read.") from None
     events = payload.get("events") if isinstance(payload, dict) else None
-    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-        raise ValueError('Not a LINE webhook body: expected {"events": [{...}, ...]}.')
+    if not isinstance(events, list):
+        raise ValueError('Not a LINE webhook body: expected {"events": [...]}.')
     return events
 
 

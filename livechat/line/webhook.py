@@ -24,6 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from livechat.jobs import database
 from livechat.line import inbound, messaging_api
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,15 @@ def receive_webhook(body: bytes, signature: str) -> WebhookResult:
         return _error(400, "Invalid X-Line-Signature.")
     except ValueError:  # signed but not LINE's JSON shape
         return _error(400, "Malformed webhook body.")
-    for event in events:
-        inbound.process_event(event)
+    try:
+        for event in events:
+            inbound.process_event(event)
+    except database.UNREACHABLE:
+        # What is stored stays stored (each event commits on its own); LINE delivers the body
+        # again, and the events already stored are recognised by their webhookEventId.
+        logger.warning("database unreachable: asking LINE to redeliver", exc_info=True)
+        database.after_unreachable()
+        return _error(503, "The database is unavailable; please redeliver.")
     return WebhookResult(200)
 
 

@@ -74,8 +74,19 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class SentVia(models.TextChoices):
+        NOT_SENT = "", _("Not sent")
+        REPLY = "reply", _("Reply (free)")
+        PUSH = "push", _("Push (counts against the quota)")
+
+    # Inbound: the event's token. Outbound: the token this message went out (or tried to) with.
     reply_token = models.CharField(max_length=64, blank=True)
     reply_token_used_at = models.DateTimeField(null=True, blank=True)
+    # Set before a reply call is made: a reply whose answer was lost (a timeout, a 5xx, the
+    # process died) must be settled by asking LINE again with the same token, never by a push.
+    reply_attempted_at = models.DateTimeField(null=True, blank=True)
+    sent_via = models.CharField(max_length=5, choices=SentVia.choices, default=SentVia.NOT_SENT, blank=True)
     mark_as_read_token = models.CharField(max_length=128, blank=True)
     marked_read_at = models.DateTimeField(null=True, blank=True)
     is_unsent = models.BooleanField(default=False)

@@ -194,6 +194,17 @@ def _take_fault(endpoint: str) -> SimulatorFault | None:
     return None
 
 
+def _fault_response(fault: SimulatorFault, body: dict[str, Any]) -> HttpResponse:
+    if fault.html:  # what LINE's edge or a proxy answers when it, not the API, fails
+        title = f"{fault.status} Bad Gateway"
+        page = (
+            f"<html><head><title>{title}</title></head><body>"
+            f"<center><h1>{title}</h1></center><hr><center>nginx</center></body></html>"
+        )
+        return HttpResponse(page, status=fault.status, content_type="text/html")
+    return JsonResponse(body, status=fault.status)
+
+
 def _authorized(request: HttpRequest) -> bool:
     return request.headers.get("Authorization", "") == f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}"
 
@@ -236,7 +247,7 @@ def endpoint(request: HttpRequest, name: str, **kwargs: str) -> HttpResponse:
                 else "Internal server error (simulated)"
             }
             _record(request, name, fault.status, body, kwargs.get("user_id", ""))
-            return JsonResponse(body, status=fault.status)
+            return _fault_response(fault, body)
     handler = ROUTES.get((request.method or "", name))
     if handler is None:
         return JsonResponse({"message": "Not found"}, status=404)
@@ -261,7 +272,7 @@ def content(request: HttpRequest, message_id: str) -> HttpResponse:
             time.sleep(fault.delay_seconds)
         if fault.status:
             _record(request, "content", fault.status, None)
-            return JsonResponse({"message": "Internal server error (simulated)"}, status=fault.status)
+            return _fault_response(fault, {"message": "Internal server error (simulated)"})
     stored = SimulatorContent.objects.filter(message_id=message_id).first()
     if stored is None:
         _record(request, "content", 404, {"message": "Not found"})

@@ -45,7 +45,10 @@ def calls(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def fail(request: HttpRequest) -> JsonResponse:
-    """{"status": 429|500|…|0, "count": N, "endpoint": "push"?, "delay": seconds?}"""
+    """{"status": 429|500|…|0, "count": N, "endpoint": "push"?, "delay": seconds?, "html": bool?}
+
+    `html`: answer with an HTML error page, as LINE's edge or a proxy in front of it does.
+    """
     try:
         spec = json.loads(request.body or b"{}")
         fault = SimulatorFault.objects.create(
@@ -53,9 +56,10 @@ def fail(request: HttpRequest) -> JsonResponse:
             status=int(spec.get("status", 500)),
             remaining=int(spec.get("count", 1)),
             delay_seconds=float(spec.get("delay", 0)),
+            html=bool(spec.get("html", False)),
         )
     except (ValueError, TypeError, AttributeError):
-        return JsonResponse({"error": "Expected {status, count, endpoint?, delay?}"}, status=400)
+        return JsonResponse({"error": "Expected {status, count, endpoint?, delay?, html?}"}, status=400)
     return JsonResponse({"id": fault.pk})
 
 

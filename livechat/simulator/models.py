@@ -44,6 +44,7 @@ class SimulatorFault(models.Model):
     endpoint = models.CharField(max_length=40, blank=True)  # blank = any endpoint
     status = models.PositiveSmallIntegerField(default=500)  # 429, 500, … or 0 for delay only
     delay_seconds = models.FloatField(default=0)
+    html = models.BooleanField(default=False)  # an HTML error page instead of LINE's JSON
     remaining = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 

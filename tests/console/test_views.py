@@ -79,15 +79,17 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_it_refuses_signed_in_users_who_are_not_staff(client: Client, django_user_model: type[User]) -> None:
-    user = django_user_model.objects.create_user(username="guest", password="pw-guest-1")
+def test_it_refuses_signed_in_users_without_a_team_role(
+    client: Client, django_user_model: type[User]
+) -> None:
+    user = django_user_model.objects.create_user(username="guest", password="pw-guest-1", role="")
     client.force_login(user)
     assert client.get("/console/").status_code == 403
     assert client.get("/console/api/conversations?tab=open").status_code == 403
 
 
 @pytest.mark.django_db
-def test_console_json_needs_a_signed_in_staff_member(client: Client) -> None:
+def test_console_json_needs_a_signed_in_team_member(client: Client) -> None:
     for url in (
         "/console/api/conversations?tab=queue",
         "/console/api/counts",

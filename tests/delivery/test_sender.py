@@ -17,7 +17,7 @@ from livechat.conversations.store import append_message
 from livechat.delivery import outbox, sender
 from livechat.jobs.loop import JobLoop
 from livechat.management.commands.worker import one_pass
-from livechat.models import Conversation, Message
+from livechat.models import AutoReply, Conversation, Message
 from livechat.simulator import events as ev
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -145,9 +145,14 @@ def test_a_rate_limited_send_is_retried_and_delivered_exactly_once(chat, operato
     assert message.attempts == 2
     assert [c["status"] for c in sends(line)] == [429, 200]
     assert len(delivered(line)) == 1
-    # The retry is always a push with the message's key: safe to repeat, whatever happened.
-    assert delivered(line)[0]["endpoint"] == "push"
-    assert delivered(line)[0]["headers"]["X-Line-Retry-Key"] == str(message.uuid)
+    # The retry goes the same way: a push with the message's key (safe to repeat, whatever
+    # happened), a reply with the same token (LINE takes it once, so it cannot arrive twice).
+    assert [c["endpoint"] for c in sends(line)] == [path, path]
+    if path == "push":
+        assert delivered(line)[0]["headers"]["X-Line-Retry-Key"] == str(message.uuid)
+    else:
+        assert sends(line)[0]["body"]["replyToken"] == sends(line)[1]["body"]["replyToken"]
+        assert message.sent_via == "reply"
 
 
 def test_a_500_storm_ends_in_failed_with_lines_error(chat, operator, line, settle):
@@ -164,6 +169,40 @@ def test_a_500_storm_ends_in_failed_with_lines_error(chat, operator, line, settl
     assert [c["status"] for c in sends(line)] == [500] * sender.MAX_ATTEMPTS
     assert {c["headers"]["X-Line-Retry-Key"] for c in sends(line)} == {str(message.uuid)}
     assert delivered(line) == []
+
+
+def test_an_html_error_page_from_lines_edge_is_retried_and_the_send_goes_through(
+    chat, operator, line, settle
+):
+    """A 502 page from a proxy in front of LINE is a failure like any 5xx: retried with backoff,
+    however unlike LINE's JSON its body is."""
+    expire_reply_tokens(chat)
+    line.fail(502, count=2, endpoint="push", html=True)
+
+    message = send_as_operator(chat, operator, "ยังอยู่ไหมคะ")
+    settle()
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 3
+    assert [c["status"] for c in sends(line)] == [502, 502, 200]
+    assert len(delivered(line)) == 1
+
+
+def test_when_line_keeps_answering_with_an_html_page_the_error_says_what_it_said(
+    chat, operator, line, settle
+):
+    expire_reply_tokens(chat)
+    line.fail(502, count=50, endpoint="push", html=True)
+
+    message = send_as_operator(chat, operator, "are you there?")
+    settle()
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.attempts == sender.MAX_ATTEMPTS
+    assert "502 Bad Gateway" in message.error
+    assert "<" not in message.error  # the page's words, not its markup
 
 
 def test_a_push_that_reached_line_before_timing_out_is_not_delivered_twice(
@@ -183,6 +222,109 @@ def test_a_push_that_reached_line_before_timing_out_is_not_delivered_twice(
     assert message.error == ""
     assert [c["status"] for c in sends(line)] == [200, 409]
     assert len(delivered(line)) == 1
+
+
+# --- A reply is never followed by a push of the same message -------------------------------------
+
+
+def test_a_reply_that_reached_line_before_timing_out_is_not_pushed_as_well(
+    chat, operator, line, settle, settings
+):
+    """LINE took the reply but its answer was lost: asking again with the same token gets
+    'Invalid reply token' — the token was spent on this very message — so it is sent, once."""
+    settings.LINE_API_TIMEOUT_SECONDS = 0.2
+    settings.LINE_RETRY_BASE_SECONDS = 1.0  # retry after LINE has finished the slow request
+    line.fail(0, endpoint="reply", delay=0.6)
+
+    message = send_as_operator(chat, operator, "พัสดุออกจากคลังแล้วค่ะ")
+    settle()
+
+    message.refresh_from_db()
+    assert (message.status, message.sent_via, message.error) == ("sent", "reply", "")
+    assert [(c["endpoint"], c["status"]) for c in sends(line)] == [("reply", 200), ("reply", 400)]
+    assert len(delivered(line)) == 1
+
+
+def test_a_reply_that_failed_is_tried_again_with_the_same_free_token(chat, operator, line, settle):
+    line.fail(500, endpoint="reply")
+
+    message = send_as_operator(chat, operator, "ขอบคุณที่รอค่ะ")
+    settle()
+
+    message.refresh_from_db()
+    assert (message.status, message.sent_via) == ("sent", "reply")
+    assert [(c["endpoint"], c["status"]) for c in sends(line)] == [("reply", 500), ("reply", 200)]
+    assert sends(line)[0]["body"]["replyToken"] == sends(line)[1]["body"]["replyToken"]
+
+
+def test_a_reply_left_unconfirmed_by_a_dead_process_is_settled_without_a_push(chat, line):
+    """The process called reply, LINE delivered it, and the process died before it heard back."""
+    token = chat.messages.get().reply_token
+    message = leave_pending(
+        chat,
+        "ส่งไปแล้วก่อนโปรเซสตาย",
+        attempts=1,
+        reply_token=token,
+        reply_attempted_at=timezone.now(),
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )
+    Message.objects.filter(reply_token=token).update(reply_token_used_at=timezone.now())
+    line.http.post(
+        "/simulator/line-api/v2/bot/message/reply",
+        json={"replyToken": token, "messages": [message.payload]},
+        headers={"Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}"},
+    ).raise_for_status()  # what the dead process did
+
+    call_command("worker", "--once")
+
+    message.refresh_from_db()
+    assert (message.status, message.sent_via) == ("sent", "reply")
+    assert [c["endpoint"] for c in sends(line)] == ["reply", "reply"]
+    assert len(delivered(line)) == 1
+
+
+def test_an_unconfirmed_reply_whose_token_expired_is_flagged_for_the_operator_not_pushed(
+    chat, operator, line, settle
+):
+    token = chat.messages.get().reply_token
+    message = leave_pending(
+        chat,
+        "อาจจะถึงหรือไม่ถึง",
+        operator=operator,
+        attempts=1,
+        reply_token=token,
+        reply_attempted_at=timezone.now(),
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )
+    Message.objects.filter(reply_token=token).update(reply_token_used_at=timezone.now())
+    expire_reply_tokens(chat)
+
+    call_command("worker", "--once")
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.error == sender.UNCONFIRMED_REPLY
+    assert sends(line) == []  # no blind push: one doubtful message beats a silent duplicate
+
+    Conversation.objects.filter(pk=chat.pk).update(assigned_operator=operator)
+    actions.retry_message(message.pk, Actor.staff(operator))  # the operator chose to resend
+    settle()
+    message.refresh_from_db()
+    assert (message.status, message.sent_via) == ("sent", "push")
+    assert [c["endpoint"] for c in delivered(line)] == ["push"]
+
+
+def test_a_token_the_bot_replied_with_is_not_tried_again_by_the_operator(line, webhook, settle, operator):
+    user = ev.new_user_id()
+    AutoReply.objects.create(keyword="ราคา", reply_text="ราคาเริ่มต้น 199 บาทค่ะ")
+    webhook(ev.text_event(user, "ราคา"))
+    settle()
+    chat = Conversation.objects.get(contact__line_user_id=user)
+
+    send_as_operator(chat, operator, "สอบถามเพิ่มเติมได้เลยค่ะ")
+    settle()
+
+    assert [(c["endpoint"], c["status"]) for c in sends(line)] == [("reply", 200), ("push", 200)]
 
 
 @pytest.mark.smoke

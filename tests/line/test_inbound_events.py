@@ -201,13 +201,15 @@ def test_it_offers_a_customers_file_as_a_download_under_its_name(line, webhook, 
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("trouble", ["line-fails", "content-not-there-yet"])
+@pytest.mark.parametrize("trouble", ["line-fails", "an-html-error-page", "content-not-there-yet"])
 def test_it_retries_a_failed_media_download_from_the_worker(line, webhook, settle, trouble):
     user = ev.new_user_id()
     message_id = ev.new_message_id()
-    if trouble == "line-fails":
+    if trouble in ("line-fails", "an-html-error-page"):
         SimulatorContent.objects.create(message_id=message_id, content_type="image/jpeg", data=JPEG)
-        line.fail(500, endpoint="content")
+        line.fail(
+            500 if trouble == "line-fails" else 502, endpoint="content", html=trouble == "an-html-error-page"
+        )
 
     response = webhook(
         ev.message_event(user, {"type": "image", "id": message_id, "contentProvider": {"type": "line"}})
@@ -228,10 +230,8 @@ def test_it_retries_a_failed_media_download_from_the_worker(line, webhook, settl
     assert message.media_status == Message.MediaStatus.STORED
     with message.media.open("rb") as stored:
         assert stored.read() == JPEG
-    assert [c["status"] for c in line.calls(endpoint="content")] == [
-        500 if trouble == "line-fails" else 404,
-        200,
-    ]
+    first = {"line-fails": 500, "an-html-error-page": 502, "content-not-there-yet": 404}[trouble]
+    assert [c["status"] for c in line.calls(endpoint="content")] == [first, 200]
 
 
 # --- Unsend ----------------------------------------------------------------------------------
@@ -292,6 +292,24 @@ def test_it_welcomes_a_new_follower_and_fetches_their_profile(line, webhook, set
     welcome = Message.objects.get(conversation__contact=contact, direction=Message.Direction.OUT)
     assert welcome.sender_kind == Message.SenderKind.BOT
     assert welcome.status == Message.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_profile_fetch_answered_with_an_html_page_is_left_for_the_worker(line, webhook, settle):
+    user = ev.new_user_id()
+    SimulatorProfile.objects.create(user_id=user, display_name="Fon")
+    line.fail(502, endpoint="profile", html=True)
+
+    response = webhook(ev.text_event(user, "สวัสดีค่ะ"))
+    settle()
+
+    assert response.status_code == 200
+    contact = Contact.objects.get(line_user_id=user)
+    assert (contact.display_name, contact.profile_fetched_at) == ("", None)  # still due
+    Contact.objects.filter(pk=contact.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    call_command("worker", "--once")
+    contact.refresh_from_db()
+    assert contact.display_name == "Fon"
 
 
 @pytest.mark.django_db(transaction=True)
