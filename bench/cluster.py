@@ -97,6 +97,7 @@ def server_env(database_url: str, redis_url: str, line_api_port: int, **extra: s
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DJANGO_"))}
     env.update(
         DEBUG="0",
+        HTTPS_ONLY="0",  # a plain-HTTP rig on loopback
         SECRET_KEY="x",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LINE_SIMULATOR="1",

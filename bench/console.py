@@ -83,6 +83,7 @@ def configure_environment() -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
     os.environ.setdefault("SECRET_KEY", "bench-console-secret")
     os.environ["DEBUG"] = "0"
+    os.environ["HTTPS_ONLY"] = "0"  # the test client speaks plain HTTP
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
     os.environ.setdefault("LINE_SIMULATOR", "1")
     os.environ.pop("REDIS_URL", None)  # the page and the REST calls never touch the channel layer

@@ -1,13 +1,17 @@
-"""Liveness, readiness and metrics. Who may call: anyone (load balancers, Prometheus).
+"""Liveness, readiness and metrics.
 
-They reveal no data beyond counts; put /metrics behind the proxy's allow-list in production.
+Who may call: /healthz and /readyz, anyone (load balancers); they reveal nothing but "ok".
+/metrics, with DEBUG off, only a scraper with the METRICS_TOKEN bearer token or one calling from
+METRICS_ALLOWED_ADDRESSES (default: this machine).
 """
 
 import asyncio
+import hmac
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -49,7 +53,23 @@ def readyz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def _may_read_metrics(request: HttpRequest) -> bool:
+    if settings.DEBUG:
+        return True
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_ADDRESSES
+
+
 def metrics(request: HttpRequest) -> HttpResponse:
+    if not _may_read_metrics(request):
+        return HttpResponse(
+            "Metrics need the METRICS_TOKEN bearer token or an address in METRICS_ALLOWED_ADDRESSES.\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
     lines = [
         "# HELP livechat_conversations Conversations by status.",
         "# TYPE livechat_conversations gauge",

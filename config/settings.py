@@ -205,15 +205,38 @@ SECURE_CSP = {
     "connect-src": [CSP.SELF, "ws:", "wss:"],
     "frame-ancestors": [CSP.NONE],
 }
+# HTTPS behind a proxy (nginx terminating TLS and sending X-Forwarded-Proto): one switch, on by
+# default whenever DEBUG is off. HTTPS_ONLY=0 for a plain-HTTP rig (the benches, browser tests).
+HTTPS_ONLY: bool = env.bool("HTTPS_ONLY", default=not DEBUG)
+if HTTPS_ONLY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Load balancers and Prometheus probe these over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a promise to browsers' vendors that only the domain's owner can make.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Who may read /metrics when DEBUG is off: a scraper sending `Authorization: Bearer <token>`, or
+# one calling from these addresses (REMOTE_ADDR: the proxy's, if /metrics is proxied).
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES: list[str] = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+
 # The webhook body cap (oversized bodies get a clear error).
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous call is then answered 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["livechat.conversations.permissions.IsTeamMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("LINE_SIMULATOR", "1")
+# The test client speaks plain HTTP (a test about HTTPS sets it itself).
+os.environ.setdefault("HTTPS_ONLY", "0")
 os.environ.setdefault("LINE_RETRY_BASE_SECONDS", "0.05")
 
 from config.settings import *  # noqa: F403

@@ -87,6 +87,7 @@ def test_it_gives_a_production_configuration_no_trace_of_the_simulator(tmp_path)
     env = clean_env(
         database,
         DEBUG="0",
+        HTTPS_ONLY="0",
         SECRET_KEY="x",
         ALLOWED_HOSTS="testserver,localhost",
         LINE_CHANNEL_SECRET="production-channel-secret",

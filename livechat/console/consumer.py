@@ -215,6 +215,10 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
                 raise FrameError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from None
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 raise FrameError(ErrorCode.INVALID, 'A frame is an object with a string "type".')
+            if "\\u" in raw and not _is_unicode(frame):
+                # JSON can escape half of a surrogate pair ("\ud800"): text nobody could store or
+                # be sent back, which would otherwise end the socket with 1011.
+                raise FrameError(ErrorCode.INVALID, "The frame holds text that is not valid Unicode.")
             rid = frame.get("request_id")
             request_id = rid[:64] if isinstance(rid, str) else None
             frame_type = frame["type"]
@@ -314,7 +318,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         )
         key = f"loading:{conversation_id}"
         if await presence.store().throttle(key, protocol.LOADING_ANIMATION_EVERY_SECONDS):
-            await database_sync_to_async(_show_loading_animation)(conversation_id, self.me.pk)
+            await database_sync_to_async(_show_loading_animation)(conversation_id, self.me)
 
     async def on_typing_stop(self, payload: dict[str, Any], request_id: str | None) -> None:
         await self.stop_typing(payload["conversation_id"])
@@ -399,6 +403,14 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await self.close(CloseCode.UNAUTHENTICATED)
 
 
+def _is_unicode(frame: Any) -> bool:
+    try:
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _without_session_saving(send: Any) -> Any:
     """The socket's own `send`, from under Channels' SessionMiddleware wrapper (see serve)."""
     wrapper = getattr(send, "__self__", None)
@@ -456,17 +468,20 @@ def _mark_read(conversation_id: int, user: User, seq: int) -> None:
         background.submit(messaging_api.mark_as_read, token)
 
 
-def _show_loading_animation(conversation_id: int, operator_id: int) -> None:
-    """While the holder types, the customer sees LINE's "…" (only where LINE can show it)."""
-    row = (
-        Conversation.objects.filter(
-            pk=conversation_id, status=Conversation.Status.ACTIVE, contact__is_following=True
-        )
-        .values_list("contact__line_user_id", flat=True)
+def _show_loading_animation(conversation_id: int, operator: User) -> None:
+    """While the holder (or a supervisor) types, the customer sees LINE's "…" — not while a
+    colleague types a private draft — and only where LINE can show it."""
+    conversation = (
+        Conversation.objects.select_related("contact")
+        .filter(pk=conversation_id, status=Conversation.Status.ACTIVE, contact__is_following=True)
         .first()
     )
-    if row:
-        background.submit(messaging_api.show_loading_animation, row, protocol.LOADING_ANIMATION_EVERY_SECONDS)
+    if conversation is not None and permissions.in_charge(operator, conversation):
+        background.submit(
+            messaging_api.show_loading_animation,
+            conversation.contact.line_user_id,
+            protocol.LOADING_ANIMATION_EVERY_SECONDS,
+        )
 
 
 async def presence_frame() -> Frame:

@@ -523,10 +523,15 @@ def retry_message(message_id: int, actor: Actor) -> Message:
 
 
 def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
-    """Record how far the operator read; returns LINE mark-as-read tokens not yet used."""
+    """Record how far the operator read; returns LINE mark-as-read tokens not yet used.
+
+    Only the holder (or a supervisor) reading tells the customer "read" on LINE: a colleague
+    glancing at the conversation from the queue has not answered them.
+    """
     operator = _staff(actor)
     with transaction.atomic():
-        if not Conversation.objects.filter(pk=conversation_id).exists():
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        if conversation is None:
             raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.")
         marker, _ = ReadMarker.objects.select_for_update().get_or_create(
             operator=operator, conversation_id=conversation_id
@@ -534,6 +539,8 @@ def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
         if seq > marker.last_read_seq:
             marker.last_read_seq = seq
             marker.save(update_fields=["last_read_seq", "updated_at"])
+        if not permissions.in_charge(operator, conversation):
+            return []
         unread = Message.objects.filter(
             conversation_id=conversation_id,
             direction=Message.Direction.IN,

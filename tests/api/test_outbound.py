@@ -171,3 +171,12 @@ def test_an_uploaded_image_reaches_line(line: Any, settle: Any, team: dict[str, 
 )
 def test_unknown_outbound_media_is_not_found(client: Client, path: str) -> None:
     assert client.get(path).status_code == 404
+
+
+def test_an_anonymous_api_call_is_told_how_to_authenticate(client: Client) -> None:
+    response = client.get("/api/v1/queue")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Token realm="api"' or response["WWW-Authenticate"].startswith(
+        "Token"
+    )

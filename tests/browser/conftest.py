@@ -76,6 +76,7 @@ def live_daphne(
             "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
             "DATABASE_URL": f"sqlite:///{home / f'live-{uuid.uuid4().hex[:8]}.sqlite3'}",
             "DEBUG": "0",
+            "HTTPS_ONLY": "0",
             "SECRET_KEY": "x",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LINE_SIMULATOR": "1",

@@ -135,6 +135,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
             "DATABASE_URL": database_url,
             "DEBUG": "0",
+            "HTTPS_ONLY": "0",
             "SECRET_KEY": "console-stories-secret",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LINE_SIMULATOR": "1",

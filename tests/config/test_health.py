@@ -64,3 +64,25 @@ def test_it_exports_conversation_and_delivery_counts_for_prometheus(client):
     assert 'livechat_conversations{status="closed"} 1' in lines
     assert 'livechat_outbound_messages{status="pending"} 1' in lines
     assert 'livechat_outbound_messages{status="failed"} 2' in lines
+
+
+@pytest.mark.django_db
+def test_metrics_in_production_need_the_token_or_an_allowed_address(client, settings):
+    settings.DEBUG = False
+    settings.METRICS_TOKEN = "scrape-me"
+    settings.METRICS_ALLOWED_ADDRESSES = ["10.1.2.3"]
+
+    assert client.get("/metrics").status_code == 403  # the test client calls from 127.0.0.1
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+@pytest.mark.django_db
+def test_metrics_answer_this_machine_by_default(client, settings):
+    settings.DEBUG = False
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_ADDRESSES = ["127.0.0.1", "::1"]
+
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403

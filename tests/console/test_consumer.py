@@ -153,6 +153,8 @@ async def test_deactivating_an_operator_ends_their_sockets(operator):
         (json.dumps({"type": "transfer_session", "payload": {"conversation_id": 1}}), "invalid"),
         (json.dumps({"type": "join_room", "payload": {"conversation_id": 999999}}), "not_found"),
         (json.dumps({"type": "ping", "payload": "x" * (70 * 1024)}), "too_large"),
+        ('{"type": "ping", "payload": {}, "request_id": "\\ud800"}', "invalid"),  # half a surrogate pair
+        ('{"type": "join_room", "payload": {"conversation_id": 1, "x": "a\\udfffb"}}', "invalid"),
     ],
 )
 async def test_bad_frames_get_a_precise_error_and_the_socket_stays_open(operator, raw, code):
@@ -508,6 +510,33 @@ async def test_mark_read_records_progress_and_tells_line_once(operator, line):
     assert marker.last_read_seq == 3
     calls = await sync_to_async(line.calls)(endpoint="mark_as_read")
     assert [c["body"]["markAsReadToken"] for c in calls] == ["read-2"]
+    await socket.close()
+
+
+async def test_a_colleague_who_does_not_hold_it_neither_shows_loading_nor_marks_read_on_line(
+    operator, django_user_model, line
+):
+    """A colleague drafting or reading from the queue has not answered the customer: LINE must
+    not show them "…" or "read"."""
+    colleague = await sync_to_async(django_user_model.objects.create_user)(
+        username="nok", password="pw-nok-1", display_name="Nok", role="operator"
+    )
+    conversation_id = await sync_to_async(make_conversation)("active", operator, messages=4)
+    socket = await operator_socket(colleague)
+    await socket.send("join_room", {"conversation_id": conversation_id})
+    await socket.expect("conversation_update")
+
+    await socket.send("typing_start", {"conversation_id": conversation_id})
+    await socket.send("mark_read", {"conversation_id": conversation_id, "seq": 3})
+    await socket.send("ping")
+    await socket.expect("pong")
+    from livechat.jobs import background
+
+    await sync_to_async(background.wait_until_idle)()
+    assert await sync_to_async(line.calls)(endpoint="loading") == []
+    assert await sync_to_async(line.calls)(endpoint="mark_as_read") == []
+    marker = await sync_to_async(ReadMarker.objects.get)(conversation_id=conversation_id, operator=colleague)
+    assert marker.last_read_seq == 3  # their own unread count still moves on
     await socket.close()
 
 
