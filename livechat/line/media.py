@@ -5,6 +5,7 @@ webhook is answered; a failed download stays `pending` and the worker tries agai
 """
 
 import logging
+import mimetypes
 from datetime import timedelta
 
 from django.db.models import F
@@ -47,15 +48,20 @@ def download(message_id: int) -> bool:
         )
         logger.warning("media download for message %s failed: %s", message_id, exc)
         return False
-    actions.store_media(message, _file_name(message), content)
+    actions.store_media(message, _file_name(message, content.content_type), content.data)
     return True
 
 
-def _file_name(message: Message) -> str:
+def _file_name(message: Message, content_type: str) -> str:
+    """The stored file's name, its extension from what the bytes are — the file's own name for a
+    file, else the type LINE gave (a PNG stays .png and is served as image/png), else a default
+    for the message type. The media view serves the file with the type its name says."""
     original = str(message.payload.get("fileName", ""))
     extension = ""
     if "." in original:
         extension = "." + original.rsplit(".", 1)[1][:10]
+    if not extension and content_type not in ("", "application/octet-stream"):
+        extension = mimetypes.guess_extension(content_type) or ""
     extension = extension or DEFAULT_EXTENSIONS.get(message.type, "")
     return f"{message.line_message_id or message.pk}{extension}"
 

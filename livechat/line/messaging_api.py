@@ -41,6 +41,7 @@ MAX_TEXT_LENGTH = 5000
 __all__ = [
     "MAX_MESSAGES_PER_REQUEST",
     "MAX_TEXT_LENGTH",
+    "Content",
     "InvalidSignatureError",
     "LineError",
     "Profile",
@@ -219,10 +220,19 @@ def get_profile(user_id: str) -> Profile:
     )
 
 
-def get_message_content(message_id: str) -> bytes:
-    """The bytes of an image, video, audio or file a user sent."""
+@dataclass(frozen=True)
+class Content:
+    data: bytes
+    content_type: str  # as LINE says it ("image/png"); "" if it said nothing
+
+
+def get_message_content(message_id: str) -> Content:
+    """The bytes of an image, video, audio or file a user sent, and their type."""
     with _calling():
-        return bytes(_blob_api().get_message_content(message_id, _request_timeout=_timeout()))
+        response = _blob_api().get_message_content_with_http_info(message_id, _request_timeout=_timeout())
+    headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+    content_type = str(headers.get("content-type", "")).split(";")[0].strip().lower()
+    return Content(bytes(response.data), content_type)
 
 
 def show_loading_animation(user_id: str, seconds: int = 20) -> None:

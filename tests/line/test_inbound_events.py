@@ -163,6 +163,30 @@ def test_it_downloads_a_customers_image_and_shows_it_only_to_staff(line, webhook
     assert b"".join(response.streaming_content) == JPEG
 
 
+@pytest.mark.parametrize(
+    ("content_type", "extension"), [("image/png", ".png"), ("image/gif", ".gif"), ("video/mp4", ".mp4")]
+)
+def test_customer_media_keeps_its_real_type(line, webhook, settle, client, operator, content_type, extension):
+    """A PNG is stored as .png and served as image/png, not as the JPEG an image usually is."""
+    from tests.factories import png_bytes
+
+    user = ev.new_user_id()
+    message_id = ev.new_message_id()
+    data = png_bytes() if content_type == "image/png" else secrets.token_bytes(512)
+    SimulatorContent.objects.create(message_id=message_id, content_type=content_type, data=data)
+    kind = "video" if content_type.startswith("video/") else "image"
+
+    webhook(ev.message_event(user, {"type": kind, "id": message_id, "contentProvider": {"type": "line"}}))
+    settle()
+
+    message = only_message(user)
+    assert str(message.media.name).endswith(extension)
+    client.force_login(operator)
+    response = client.get(f"/media/messages/{message.pk}/")
+    assert response["Content-Type"] == content_type
+    assert b"".join(response.streaming_content) == data
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_image_in_an_open_conversation_is_numbered_next_and_downloaded(line, webhook, settle):
     """The second message takes the one-statement path on PostgreSQL: it must still be fetched."""
