@@ -78,7 +78,8 @@ def test_seed_demo_can_run_twice_without_duplicating_anything():
 def test_the_demo_logins_open_the_admin(client, username, password, name, role):
     call_command("seed_demo")
 
-    assert client.login(username=username, password=password)
+    signed_in = client.post("/accounts/login/", {"username": username, "password": password})
+    assert signed_in.status_code == 302
     user = get_user_model().objects.get(username=username)
     assert (user.display_name, user.role) == (name, role)
     assert client.get("/admin/").status_code == 200
