@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from livechat.delivery import circuit
 from livechat.models import Conversation, Message
 
 logger = logging.getLogger(__name__)
@@ -88,4 +89,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     )
     for status in ("pending", "failed"):
         lines.append(f'livechat_outbound_messages{{status="{status}"}} {outbound.get(status, 0)}')
+    lines += [
+        "# HELP livechat_line_circuit_open 1 while LINE is not answering and sends wait (circuit open).",
+        "# TYPE livechat_line_circuit_open gauge",
+        f"livechat_line_circuit_open {0 if circuit.state() == 'closed' else 1}",
+    ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")

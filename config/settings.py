@@ -296,6 +296,9 @@ LOGGING = {
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
 LINE_RETRY_BASE_SECONDS: float = env.float("LINE_RETRY_BASE_SECONDS", default=0.5)
+# After 5 failures of LINE (5xx, timeouts) within a minute, nobody calls it for this long; then one
+# trial call decides (livechat/delivery/circuit.py).
+LINE_CIRCUIT_COOL_OFF_SECONDS: float = env.float("LINE_CIRCUIT_COOL_OFF_SECONDS", default=30.0)
 
 # --- Real time ---------------------------------------------------------------------------------
 # An operator socket that has not pinged for this long is gone (its process may have died).

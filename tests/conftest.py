@@ -13,6 +13,7 @@ import httpx
 import pluggy
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -179,6 +180,7 @@ def fresh_install(request: pytest.FixtureRequest) -> None:
     which would otherwise outlive the test's database, is dropped (so is the queue's cached
     average wait).
     """
+    cache.clear()  # the bot's version, the average wait, LINE's circuit: nothing from the last test
     bot.forget_config()
     queue.forget_average_wait()
     if request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames):

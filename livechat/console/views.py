@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import User
 from livechat.console import queries
 from livechat.conversations import permissions
+from livechat.delivery import circuit
 from livechat.models import Message
 from livechat.realtime import protocol
 from livechat.realtime.payloads import operator_payload
@@ -125,6 +126,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "console_data": data,
             "selected": selected,
             "can_send": bool(selected and selected["capabilities"]["can_send"]),
+            "line_down": circuit.state() != "closed",
         },
     )
 

@@ -14,13 +14,14 @@ The path of a send:
 import logging
 import random
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from livechat.delivery import circuit
 from livechat.line import messaging_api
 from livechat.models import Message
 from livechat.realtime import frames, groups, publish
@@ -175,6 +176,14 @@ def _mark_failed(message: Message, error: str) -> None:
         publish.on_commit(_status_publication(message, Message.Status.FAILED, error))
 
 
+def _wait_for_line(message_id: int) -> None:
+    """Leave the message (the head of its conversation's line) for when LINE may be called again."""
+    retry_at = max(circuit.reopens_at() or 0.0, time.time() + 1)
+    Message.objects.filter(pk=message_id).update(
+        claimed_until=None, next_attempt_at=datetime.fromtimestamp(retry_at, tz=UTC)
+    )
+
+
 def _schedule_retry(message: Message, error: str, delay: float) -> None:
     Message.objects.filter(pk=message.pk).update(
         error=error, claimed_until=None, next_attempt_at=timezone.now() + timedelta(seconds=delay)
@@ -221,6 +230,9 @@ def deliver_conversation(conversation_id: int) -> None:
         message_id, due_at = head
         if due_at is not None and due_at > timezone.now():
             return  # backing off: the worker resumes the line when it is due
+        if not circuit.may_call():
+            _wait_for_line(message_id)  # LINE is down: the line waits, in order, nothing failed
+            return
         if not _deliver_one(message_id):
             return
 
@@ -237,11 +249,20 @@ def _deliver_one(message_id: int) -> bool:
             return False
         try:
             _attempt(message)
+            circuit.succeeded()
             return True
         except messaging_api.LineError as exc:
             if exc.already_accepted:  # a 409 to a push: an earlier try with its key went out
                 _mark_sent(message, None, Message.SentVia.PUSH)
+                circuit.succeeded()
                 return True
+            if exc.is_outage:
+                circuit.failed()
+                if circuit.state() != "closed":
+                    # An outage, not this message's fault: it keeps its place and its attempts.
+                    _schedule_retry(message, exc.message or str(exc), 0)
+                    _wait_for_line(message.pk)
+                    return False
             if not exc.is_retryable or message.attempts >= MAX_ATTEMPTS:
                 logger.warning("message %s failed: %s", message.pk, exc)
                 unconfirmed = message.reply_attempted_at is not None and exc.is_retryable

@@ -69,6 +69,11 @@ class LineError(Exception):
         return self.status is None or self.status == 429 or self.status >= 500
 
     @property
+    def is_outage(self) -> bool:
+        """LINE itself failing (not a refusal, not a rate limit): what the circuit breaker counts."""
+        return self.status is None or self.status >= 500
+
+    @property
     def already_accepted(self) -> bool:
         """A 409 to a push with a retry key: an earlier try was delivered."""
         return self.status == 409

@@ -8,6 +8,7 @@ a background job). Builders are pure: they read the objects they are given (with
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import User
@@ -136,6 +137,12 @@ def operator_left(conversation_id: int, operator: User) -> Frame:
     return Frame(
         "operator_left", {"conversation_id": conversation_id, "operator": operator_payload(operator)}
     )
+
+
+def line_status(state: str, retry_at: float | None) -> Frame:
+    """LINE stopped answering ("open": messages wait, in order) or answers again ("closed")."""
+    when = datetime.fromtimestamp(retry_at, tz=UTC).isoformat() if retry_at is not None else None
+    return Frame("line_status", {"state": state, "retry_at": when})
 
 
 def error(code: str, message: str, request_id: str | None = None) -> Frame:

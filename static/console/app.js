@@ -381,6 +381,9 @@ function onFrame({ type, payload = {} }) {
     case "sla_alert":
       attention.alert({ title: gettext("Response time alert"), body: payload.message || "" });
       break;
+    case "line_status":  // LINE's outage: messages wait in order (livechat/delivery/circuit.py)
+      document.querySelector('[data-testid="line-down-banner"]').hidden = payload.state !== "open";
+      break;
     case "error": onError(payload); break;
     default: break;
   }

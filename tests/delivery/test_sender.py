@@ -14,7 +14,7 @@ from django.utils import timezone
 from livechat.conversations import actions
 from livechat.conversations.actions import ActionRefused, Actor
 from livechat.conversations.store import append_message
-from livechat.delivery import outbox, sender
+from livechat.delivery import circuit, outbox, sender
 from livechat.jobs.loop import JobLoop
 from livechat.management.commands.worker import one_pass
 from livechat.models import AutoReply, Conversation, Message
@@ -155,7 +155,9 @@ def test_a_rate_limited_send_is_retried_and_delivered_exactly_once(chat, operato
         assert message.sent_via == "reply"
 
 
-def test_a_500_storm_ends_in_failed_with_lines_error(chat, operator, line, settle):
+def test_a_500_storm_pauses_the_message_instead_of_failing_it(chat, operator, line, settle):
+    """LINE failing over and over is an outage: the circuit opens (tests/delivery/test_circuit.py)
+    and the message waits with LINE's error, its retry key unchanged, rather than ending failed."""
     expire_reply_tokens(chat)
     line.fail(500, count=50, endpoint="push")
 
@@ -163,11 +165,27 @@ def test_a_500_storm_ends_in_failed_with_lines_error(chat, operator, line, settl
     settle()
 
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED
+    assert message.status == Message.Status.PENDING
     assert message.error == "Internal server error (simulated)"
-    assert message.attempts == sender.MAX_ATTEMPTS
-    assert [c["status"] for c in sends(line)] == [500] * sender.MAX_ATTEMPTS
+    assert [c["status"] for c in sends(line)] == [500] * circuit.FAILURES_TO_OPEN
     assert {c["headers"]["X-Line-Retry-Key"] for c in sends(line)} == {str(message.uuid)}
+    assert delivered(line) == []
+
+
+def test_a_429_storm_ends_in_failed_with_lines_error(chat, operator, line, settle):
+    """Rate limits are not an outage: after its attempts the message is failed, with LINE's words,
+    for the operator to retry."""
+    expire_reply_tokens(chat)
+    line.fail(429, count=50, endpoint="push")
+
+    message = send_as_operator(chat, operator, "are you there?")
+    settle()
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.error == "The API rate limit has been exceeded"
+    assert message.attempts == sender.MAX_ATTEMPTS
+    assert [c["status"] for c in sends(line)] == [429] * sender.MAX_ATTEMPTS
     assert delivered(line) == []
 
 
@@ -199,8 +217,7 @@ def test_when_line_keeps_answering_with_an_html_page_the_error_says_what_it_said
     settle()
 
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED
-    assert message.attempts == sender.MAX_ATTEMPTS
+    assert message.status == Message.Status.PENDING  # an outage: it waits (the circuit is open)
     assert "502 Bad Gateway" in message.error
     assert "<" not in message.error  # the page's words, not its markup
 
@@ -417,7 +434,7 @@ def test_text_of_exactly_5000_characters_is_sent_whole(chat, operator, line, set
 
 def test_a_failed_message_retried_from_the_console_gets_sent(chat, operator, line, settle):
     expire_reply_tokens(chat)
-    line.fail(500, count=sender.MAX_ATTEMPTS, endpoint="push")
+    line.fail(429, count=sender.MAX_ATTEMPTS, endpoint="push")  # rate-limited until it gave up
     message = send_as_operator(chat, operator, "second try")
     settle()
     message.refresh_from_db()
