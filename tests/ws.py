@@ -105,8 +105,10 @@ def session_cookie(user: User) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-async def connect(user: User | None = None, origin: str | None = "http://testserver") -> Socket:
-    """A socket as a browser opens it: with the user's session cookie (or none)."""
+async def connect(
+    user: User | None = None, origin: str | None = "http://testserver", address: str = "127.0.0.1"
+) -> Socket:
+    """A socket as a browser opens it: with the user's session cookie (or none), from `address`."""
     headers = []
     if origin:
         headers.append((b"origin", origin.encode()))
@@ -114,6 +116,7 @@ async def connect(user: User | None = None, origin: str | None = "http://testser
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     communicator = WebsocketCommunicator(application, "/ws/live-chat/", headers=headers)
+    communicator.scope["client"] = [address, 50000]  # as daphne gives it
     connected, _ = await communicator.connect()
     assert connected, "socket refused"
     return Socket(communicator)

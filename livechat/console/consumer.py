@@ -21,9 +21,8 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
-from rest_framework.authtoken.models import Token
 
-from accounts import availability
+from accounts import availability, sign_in
 from accounts.models import User
 from livechat.conversations import actions, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
@@ -262,7 +261,12 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
     async def on_auth(self, payload: dict[str, Any], request_id: str | None) -> None:
         if self.user is not None:
             raise FrameError(ErrorCode.INVALID, "Already authenticated.")
-        user = await database_sync_to_async(_user_for_token)(payload["token"])
+        address = (self.scope.get("client") or ["", 0])[0] or ""
+        try:
+            user = await database_sync_to_async(_user_for_token)(payload["token"], address)
+        except sign_in.TokenGuessingLocked as locked:
+            await self.reject_unauthenticated(str(locked), request_id)
+            return
         if user is None:
             await self.reject_unauthenticated("Invalid token.", request_id)
             return
@@ -420,8 +424,8 @@ def _without_session_saving(send: Any) -> Any:
 # --- Database work, one call per frame ------------------------------------------------------------
 
 
-def _user_for_token(key: str) -> User | None:
-    token = Token.objects.select_related("user").filter(key=key).first()
+def _user_for_token(key: str, address: str) -> User | None:
+    token = sign_in.token_sign_in(key, sign_in.request_from(address))
     if token is None or not permissions.is_team_member(token.user):
         return None
     return token.user

@@ -1,4 +1,6 @@
-"""Ending an operator's sockets when they log out or are deactivated."""
+"""Ending an operator's sockets when they sign out, are deactivated, lose their team role or
+change their password (their other browser sessions end with it: Django checks the password's
+hash on every request; sockets are ended here)."""
 
 from typing import Any
 
@@ -32,5 +34,11 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=User, dispatch_uid="livechat-end-sockets-on-deactivation")
 def on_user_saved(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
-    if not created and not instance.is_active:
+    if created:
+        return
+    if not instance.is_active:
         end_sockets(instance.pk, "Account deactivated.")
+    elif instance.role not in User.Role.values:
+        end_sockets(instance.pk, "Your account no longer has a team role.")
+    elif getattr(instance, "_password", None) is not None:  # set_password() before this save
+        end_sockets(instance.pk, "Your password was changed; sign in again.")

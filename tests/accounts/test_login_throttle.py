@@ -65,3 +65,43 @@ def test_every_sign_in_is_on_record(client, operator):
     assert AccessFailureLog.objects.filter(username="somchai", ip_address=A).count() == 1
     assert AccessLog.objects.filter(username="somchai", ip_address=A).count() == 1
     assert not AccessAttempt.objects.filter(username="somchai").exists()  # reset on success
+
+
+def test_an_address_guessing_api_tokens_waits_and_others_do_not(client, operator):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=operator)
+
+    def call(key: str, address: str) -> int:
+        return (
+            Client().get("/api/v1/queue", HTTP_AUTHORIZATION=f"Token {key}", REMOTE_ADDR=address).status_code
+        )
+
+    for i in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert call(f"guess-{i}", A) == 401
+    assert call("the-last-guess", A) == 429
+
+    assert call(token.key, A) == 429  # even the right token, from the guessing address
+    assert call(token.key, B) == 200  # the account itself is not locked by someone's guesses
+    assert AccessFailureLog.objects.filter(ip_address=A).count() == settings.AXES_FAILURE_LIMIT
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_socket_counts_wrong_tokens_like_the_api(operator):
+    from asgiref.sync import sync_to_async
+    from rest_framework.authtoken.models import Token
+
+    from tests.ws import connect
+
+    token = await sync_to_async(Token.objects.create)(user=operator)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        socket = await connect(None, origin=None)
+        await socket.send("auth", {"token": "a-wrong-guess"})
+        assert (await socket.expect("__closed__"))["code"] == 4401
+
+    socket = await connect(None, origin=None)
+    await socket.send("auth", {"token": token.key})
+
+    error = await socket.expect("error")
+    assert "Too many wrong tokens" in error["payload"]["message"]
+    assert (await socket.expect("__closed__"))["code"] == 4401

@@ -136,6 +136,36 @@ async def test_deactivating_an_operator_ends_their_sockets(operator):
     assert (await socket.expect("__closed__"))["code"] == 4401
 
 
+async def test_a_password_change_ends_their_sockets(operator):
+    socket = await operator_socket(operator)
+
+    def change_password() -> None:
+        operator.set_password("a-new-pass-phrase-9")
+        operator.save()
+
+    await sync_to_async(change_password)()
+
+    error = await socket.expect("error")
+    assert "password" in error["payload"]["message"]
+    assert (await socket.expect("__closed__"))["code"] == 4401
+
+
+async def test_losing_the_team_role_ends_their_sockets(operator):
+    socket = await operator_socket(operator)
+    operator.role = ""
+    await sync_to_async(operator.save)()
+    assert (await socket.expect("__closed__"))["code"] == 4401
+
+
+async def test_an_ordinary_edit_leaves_their_sockets_open(operator):
+    socket = await operator_socket(operator)
+    operator.display_name = "Somchai K."
+    await sync_to_async(operator.save)()
+    await socket.send("ping")
+    await socket.expect("pong")
+    await socket.close()
+
+
 # --- Bad input -----------------------------------------------------------------------------------
 
 
