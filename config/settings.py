@@ -274,6 +274,9 @@ if LINE_SIMULATOR:
     LINE_CHANNEL_ACCESS_TOKEN = LINE_CHANNEL_ACCESS_TOKEN or "simulator-access-token"
     # Its own app, tables and URLs: a production database never has them.
     INSTALLED_APPS.append("livechat.simulator")
+# With DEBUG off, the simulator's control endpoints (recorded calls, faults) answer a staff login
+# or this token in X-Simulator-Control-Token (the benches' and browser tests' servers).
+SIMULATOR_CONTROL_TOKEN: str = env.str("SIMULATOR_CONTROL_TOKEN", default="")
 # Where the SDK sends Messaging API calls (both api.line.me and api-data.line.me). With the
 # simulator on and nothing set, the app talks to its own /simulator/line-api/ over HTTP.
 LINE_API_BASE_URL: str = env.str(

@@ -9,6 +9,7 @@ os.environ.setdefault("LINE_SIMULATOR", "1")
 # The test client speaks plain HTTP (a test about HTTPS sets it itself).
 os.environ.setdefault("HTTPS_ONLY", "0")
 os.environ.setdefault("LINE_RETRY_BASE_SECONDS", "0.05")
+os.environ.setdefault("SIMULATOR_CONTROL_TOKEN", "tests-simulator-control")
 
 from config.settings import *  # noqa: F403
 from config.settings import DATABASES, STORAGES

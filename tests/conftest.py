@@ -83,7 +83,11 @@ class Simulator:
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+        self.http = httpx.Client(
+            base_url=base_url,
+            timeout=10,
+            headers={"X-Simulator-Control-Token": settings.SIMULATOR_CONTROL_TOKEN},
+        )
 
     def calls(self, endpoint: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"endpoint": endpoint, "user_id": user_id}.items() if v}

@@ -1,17 +1,45 @@
 """Steering the simulator: what was sent, faults to inject, a clean slate.
 
-Who may call: anyone who can reach the app while the simulator is enabled — which is never in
-production; with the simulator off these URLs are 404.
+Who may call: with DEBUG on, anyone who can reach the app while the simulator is enabled. With
+DEBUG off (the benches, the browser tests, a demo server): a signed-in staff user, or a caller
+sending `X-Simulator-Control-Token: <SIMULATOR_CONTROL_TOKEN>`. With the simulator off these URLs
+are 404.
 """
 
+import hmac
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from livechat.simulator.models import SimulatorCall, SimulatorFault, SimulatorUsedKey
+
+
+def controllers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _may_control(request):
+            return JsonResponse(
+                {"error": "Sign in as staff, or send X-Simulator-Control-Token (DEBUG is off)."}, status=403
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _may_control(request: HttpRequest) -> bool:
+    if settings.DEBUG:
+        return True
+    token = settings.SIMULATOR_CONTROL_TOKEN
+    given = request.headers.get("X-Simulator-Control-Token", "")
+    if token and hmac.compare_digest(given.encode(), token.encode()):
+        return True
+    return bool(request.user.is_authenticated and request.user.is_staff)
 
 
 @require_GET

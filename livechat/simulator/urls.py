@@ -41,7 +41,7 @@ urlpatterns = [
     path("line-api/v2/bot/message/quota", _api("quota"), name="quota"),
     path("line-api/v2/bot/message/quota/consumption", _api("quota_consumption"), name="quota-consumption"),
     path("line-api/v2/bot/message/<str:message_id>/content", simulator_only(api.content), name="content"),
-    path("control/calls", simulator_only(control.calls), name="calls"),
-    path("control/fail", csrf_exempt(simulator_only(control.fail)), name="fail"),
-    path("control/reset", csrf_exempt(simulator_only(control.reset)), name="reset"),
+    path("control/calls", simulator_only(control.controllers_only(control.calls)), name="calls"),
+    path("control/fail", csrf_exempt(simulator_only(control.controllers_only(control.fail))), name="fail"),
+    path("control/reset", csrf_exempt(simulator_only(control.controllers_only(control.reset))), name="reset"),
 ]

@@ -27,6 +27,10 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.browser.processes import ROOT, flush_redis, free_port, run_manage, wait_until_up
 
+# The cluster's simulator answers its control endpoints to this token (DEBUG is off there).
+CONTROL_TOKEN = "console-stories-control"
+CONTROL = {"X-Simulator-Control-Token": CONTROL_TOKEN}
+
 pytestmark = pytest.mark.browser
 
 BIN = Path(sys.executable).parent
@@ -136,6 +140,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "DATABASE_URL": database_url,
             "DEBUG": "0",
             "HTTPS_ONLY": "0",
+            "SIMULATOR_CONTROL_TOKEN": CONTROL_TOKEN,
             "SECRET_KEY": "console-stories-secret",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LINE_SIMULATOR": "1",
@@ -457,7 +462,9 @@ def test_story_4_offline_nothing_lost_nothing_doubled(
     for text in (first, second):
         expect(oa_bubbles(phone, text)).to_have_count(1, timeout=20_000)
     expect(phone.locator("[data-testid=bubble][data-from=oa]").last).to_have_text(second)
-    calls = httpx.get(f"{other.url}/simulator/control/calls", params={"user_id": user_id}).json()["calls"]
+    calls = httpx.get(
+        f"{other.url}/simulator/control/calls", params={"user_id": user_id}, headers=CONTROL
+    ).json()["calls"]
     texts = [
         m.get("text") for c in calls if c["status"] == 200 for m in (c["body"] or {}).get("messages", [])
     ]
@@ -625,7 +632,9 @@ def test_the_composer_sends_canned_replies_stickers_images_and_retries_what_line
 
     # LINE refuses the next push (no fresh reply token is left: it goes by push): Retry sends it again.
     httpx.post(
-        f"{cluster.url}/simulator/control/fail", json={"status": 400, "count": 1, "endpoint": "push"}
+        f"{cluster.url}/simulator/control/fail",
+        json={"status": 400, "count": 1, "endpoint": "push"},
+        headers=CONTROL,
     ).raise_for_status()
     reply(a, "ข้อความนี้ต้องส่งซ้ำ")
     failed = messages(a, sender="operator", text="ข้อความนี้ต้องส่งซ้ำ")

@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import URLPattern
 
 from livechat.simulator import urls as simulator_urls
@@ -16,6 +18,34 @@ pytestmark = pytest.mark.django_db
 
 API = "/simulator/line-api/v2/bot"
 USER = "U" + "1" * 32
+
+
+@pytest.fixture
+def client() -> Client:
+    """The tests steer the simulator as the benches do: with the control token."""
+    return Client(headers={"X-Simulator-Control-Token": settings.SIMULATOR_CONTROL_TOKEN})
+
+
+@pytest.mark.django_db
+def test_with_debug_off_only_staff_or_the_token_may_steer_it(settings, django_user_model):
+    settings.DEBUG = False
+    anonymous = Client()
+    operator = django_user_model.objects.create_user(username="op", password="pw-op-1", role="operator")
+    staff = django_user_model.objects.create_user(username="st", password="pw-st-1", is_staff=True)
+    as_operator, as_staff = Client(), Client()
+    as_operator.force_login(operator)
+    as_staff.force_login(staff)
+
+    assert anonymous.get("/simulator/control/calls").status_code == 403
+    assert anonymous.post("/simulator/control/reset").status_code == 403
+    assert as_operator.get("/simulator/control/calls").status_code == 403
+    assert as_staff.get("/simulator/control/calls").status_code == 200
+    token = {"X-Simulator-Control-Token": settings.SIMULATOR_CONTROL_TOKEN}
+    assert Client(headers=token).get("/simulator/control/calls").status_code == 200
+    assert (
+        Client(headers={"X-Simulator-Control-Token": "wrong"}).get("/simulator/control/calls").status_code
+        == 403
+    )
 
 
 @pytest.fixture
