@@ -126,6 +126,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.refilled_at = time.monotonic()
         self.recent_frames: list[float] = []
         self.auth_timer: asyncio.TimerHandle | None = None
+        self.cut_off = False
         await self.accept()
         user = self.scope.get("user")
         if permissions.is_team_member(user):
@@ -199,6 +200,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
     # --- Frames in ----------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.cut_off:
+            return  # closed for flooding: what is still on the way is dropped without a word
         request_id = None
         try:
             if await self.over_limit():
@@ -247,6 +250,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.recent_frames = [t for t in self.recent_frames if now - t < 1.0]
         self.recent_frames.append(now)
         if len(self.recent_frames) > protocol.ABUSE_FRAMES_PER_SECOND:
+            self.cut_off = True
+            logger.info("socket of %s closed for flooding", self.user.pk if self.user else "anonymous")
             await self.send_error(ErrorCode.RATE_LIMITED, "Too many frames; closing.")
             await self.close(CloseCode.ABUSE)
             return True

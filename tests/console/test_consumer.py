@@ -221,11 +221,15 @@ async def test_more_than_20_frames_a_second_are_refused_but_the_socket_stays(ope
     await socket.close()
 
 
-async def test_flooding_closes_the_socket_with_4429(operator):
+async def test_flooding_closes_the_socket_with_4429(operator, caplog):
     socket = await operator_socket(operator)
-    for _ in range(protocol.ABUSE_FRAMES_PER_SECOND + 5):
-        await socket.send("ping")
-    assert (await socket.expect("__closed__", timeout=5))["code"] == 4429
+    with caplog.at_level("INFO", logger="livechat"):
+        for _ in range(protocol.ABUSE_FRAMES_PER_SECOND * 3):  # and keeps flooding after the close
+            await socket.send("ping")
+        assert (await socket.expect("__closed__", timeout=5))["code"] == 4429
+    flood_logs = [r for r in caplog.records if r.name.startswith("livechat")]
+    assert [r.levelname for r in flood_logs] == ["INFO"]  # one line, no ERROR or traceback
+    assert "closed for flooding" in flood_logs[0].getMessage()
 
 
 # --- Rooms, messages, resync ---------------------------------------------------------------------
