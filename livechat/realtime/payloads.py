@@ -32,6 +32,10 @@ def contact_payload(contact: Contact) -> dict[str, Any]:
         "status_message": contact.status_message,
         "language": contact.language,
         "is_following": contact.is_following,
+        # Which profile this is: frames built in different threads can arrive out of order, and
+        # the console keeps the newer profile (a queue snapshot built before the profile was
+        # fetched must not put the LINE user id back in place of the name).
+        "profile_fetched_at": contact.profile_fetched_at.isoformat() if contact.profile_fetched_at else None,
     }
 
 

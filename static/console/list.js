@@ -7,6 +7,11 @@ import { gettext, interpolate } from "./i18n.js";
 
 export const TABS = ["queue", "mine", "open", "closed"];
 
+/** Whether profile `a` is newer than `b` (frames built in different threads may arrive late). */
+function newerProfile(a, b) {
+  return Boolean(a && b && (a.profile_fetched_at || "") > (b.profile_fetched_at || ""));
+}
+
 export class ConversationList extends EventTarget {
   constructor({ me, urls, counts, lists }) {
     super();
@@ -82,6 +87,7 @@ export class ConversationList extends EventTarget {
     const isNew = !row;
     const before = row ? this.membership(row) : null;
     const firstSeq = messages.length ? Math.min(...messages.map((m) => m.seq)) - 1 : conversation.last_seq;
+    const keptContact = row && conversation && newerProfile(row.contact, conversation.contact) ? row.contact : null;
     row = {
       unread: 0,
       last_message: null,
@@ -90,6 +96,7 @@ export class ConversationList extends EventTarget {
       ...(row || {}),
       ...(conversation || {}),
     };
+    if (keptContact) row.contact = keptContact; // a late frame built before the profile arrived
     const inbound = [];
     for (const message of [...messages].sort((a, b) => a.seq - b.seq)) {
       if (message.seq >= (row.preview_seq || 0)) {
