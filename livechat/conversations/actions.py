@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from livechat.conversations import bot, permissions, queue
-from livechat.conversations.permissions import ActionRefused, holds, may, require_in_charge
+from livechat.conversations.permissions import ActionRefused, in_charge, may, require_in_charge
 from livechat.conversations.store import OPEN_STATUSES, append_message, open_conversation_for
 from livechat.delivery import outbox, sender
 from livechat.jobs import background
@@ -450,7 +450,7 @@ def send_operator_message(
             return first, False
         if conversation.status == Status.CLOSED:
             raise ActionRefused("invalid_state", "The conversation is closed.")
-        if not (holds(operator, conversation) or operator.is_supervisor):
+        if not in_charge(operator, conversation):
             raise ActionRefused("forbidden", "Only the operator holding the conversation may reply.")
         if not conversation.contact.is_following:
             raise ActionRefused(
@@ -496,7 +496,7 @@ def retry_message(message_id: int, actor: Actor) -> Message:
     if message is None:
         raise ActionRefused("not_found", f"Message {message_id} does not exist.")
     conversation = message.conversation
-    if not (holds(operator, conversation) or operator.is_supervisor):
+    if not in_charge(operator, conversation):
         raise ActionRefused("forbidden", "Only the operator holding the conversation may retry.")
     if message.direction != Message.Direction.OUT or message.status != Message.Status.FAILED:
         raise ActionRefused("invalid_state", "Only a failed outbound message can be retried.")
@@ -539,7 +539,7 @@ def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
         if seq > marker.last_read_seq:
             marker.last_read_seq = seq
             marker.save(update_fields=["last_read_seq", "updated_at"])
-        if not permissions.in_charge(operator, conversation):
+        if not in_charge(operator, conversation):
             return []
         unread = Message.objects.filter(
             conversation_id=conversation_id,
