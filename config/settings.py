@@ -246,6 +246,9 @@ METRICS_ALLOWED_ADDRESSES: list[str] = env.list("METRICS_ALLOWED_ADDRESSES", def
 
 # The webhook body cap (oversized bodies get a clear error).
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+# How long a webhook body's events are processed before the answer; the rest of a huge body is
+# stored at once and processed right after it (LINE waits about 2 s).
+WEBHOOK_INLINE_SECONDS: float = env.float("WEBHOOK_INLINE_SECONDS", default=0.5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import hashlib
 import json
 import logging
 import math
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -52,6 +53,91 @@ def process_event(raw: Any) -> bool:
         logger.warning("webhook event %s could not be processed: %s", event_id, exc, exc_info=True)
         _keep_unprocessed(raw, event_id, exc)
     return True
+
+
+def process_body(events: list[Any], budget_seconds: float) -> int:
+    """Process a webhook body's events in order, within `budget_seconds`.
+
+    LINE waits about 2 s for the answer. A body of a few events is done long before that; a huge
+    one (LINE catching up after an outage) would not be, so once the budget is spent the events
+    left are stored as they are — one INSERT — and processed in order right after the response
+    (and by `worker` if this process dies first). Either way each is committed before the 200.
+    Returns how many were deferred.
+    """
+    started = time.monotonic()
+    for index, raw in enumerate(events):
+        if index and time.monotonic() - started >= budget_seconds:
+            deferred = defer(events[index:])
+            background.submit(process_deferred, deferred)
+            return len(deferred)
+        process_event(raw)
+    return 0
+
+
+def defer(events: list[Any]) -> list[int]:
+    """Store events for later processing (processed_at empty, no error); returns their row ids
+    in body order. Events already stored (LINE redelivering) are left as they are."""
+    rows = []
+    for raw in events:
+        raw = raw if isinstance(raw, dict) else {"not_an_object": raw}
+        row = _webhook_event(storable(raw), _event_id(raw))
+        row.processed_at = None
+        rows.append(row)
+    event_ids = [row.webhook_event_id for row in rows]
+    try:
+        WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    except database.UNREACHABLE:
+        raise
+    except DatabaseError:  # something in one row the database refuses: store them one by one
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    WebhookEvent.objects.bulk_create([row], ignore_conflicts=True)
+            except database.UNREACHABLE:
+                raise
+            except DatabaseError as exc:
+                _keep_unprocessed(row.raw, row.webhook_event_id, exc)
+    stored = dict(
+        WebhookEvent.objects.filter(
+            webhook_event_id__in=event_ids, processed_at__isnull=True, processing_error=""
+        ).values_list("webhook_event_id", "pk")
+    )
+    return [stored[event_id] for event_id in dict.fromkeys(event_ids) if event_id in stored]
+
+
+def deferred_event_ids(older_than_seconds: float, limit: int = 500) -> list[int]:
+    """Deferred events the process that took them has not got to (it may have died), oldest
+    first — for `worker`."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        WebhookEvent.objects.filter(processed_at__isnull=True, processing_error="", received_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def process_deferred(event_pks: list[int]) -> None:
+    """Process deferred events in order. Each is claimed with a row lock (another process
+    working on it is skipped) and marked processed in the transaction that handles it."""
+    for pk in event_pks:
+        try:
+            with transaction.atomic():
+                row = (
+                    WebhookEvent.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, processed_at__isnull=True, processing_error="")
+                    .first()
+                )
+                if row is None:
+                    continue
+                _handle(row.raw)
+                row.processed_at = timezone.now()
+                row.save(update_fields=["processed_at"])
+        except database.UNREACHABLE:
+            raise
+        except Exception as exc:
+            logger.warning("deferred webhook event %s could not be processed: %s", pk, exc, exc_info=True)
+            reason = f"{type(exc).__name__}: {exc}".replace("\x00", "")[:2000]
+            WebhookEvent.objects.filter(pk=pk).update(processing_error=reason)
 
 
 def _keep_unprocessed(raw: dict[str, Any], event_id: str, exc: Exception) -> None:

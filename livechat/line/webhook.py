@@ -58,8 +58,7 @@ def receive_webhook(body: bytes, signature: str) -> WebhookResult:
     except ValueError:  # signed but not LINE's JSON shape
         return _error(400, "Malformed webhook body.")
     try:
-        for event in events:
-            inbound.process_event(event)
+        inbound.process_body(events, settings.WEBHOOK_INLINE_SECONDS)
     except database.UNREACHABLE:
         # What is stored stays stored (each event commits on its own); LINE delivers the body
         # again, and the events already stored are recognised by their webhookEventId.

@@ -13,13 +13,22 @@ class WebhookEvent(models.Model):
     raw = models.JSONField()
     is_redelivery = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
+    # Empty while deferred (stored, to be processed after the response) or kept unprocessable.
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
-        indexes = [models.Index(fields=["-received_at"], name="webhookevent_received_idx")]
+        indexes = [
+            models.Index(fields=["-received_at"], name="webhookevent_received_idx"),
+            # The worker's look for deferred events (the tail of a huge body) still to process.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(processed_at__isnull=True, processing_error=""),
+                name="webhookevent_deferred_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.webhook_event_id}"

@@ -1,11 +1,12 @@
-"""`manage.py worker` — finishes what a process could not: sends, downloads, profile fetches.
+"""`manage.py worker` — finishes what a process could not: events, sends, downloads, profiles.
 
 The fast path runs inside the web process right after each commit (livechat.jobs.background).
-This worker is the safety net for work left behind by a crash or a LINE outage: outbound
-messages still `pending` whose lease ran out or whose retry is due, media not yet downloaded,
-profiles never fetched. It runs in the shared job loop (livechat.jobs.loop): every item is
-claimed with a conditional UPDATE, so several workers can run side by side and each item is done
-once. SIGTERM/SIGINT finish the current item and stop.
+This worker is the safety net for work left behind by a crash or a LINE outage: webhook events
+stored for later (the tail of a huge body) but never processed, outbound messages still `pending`
+whose lease ran out or whose retry is due, media not yet downloaded, profiles never fetched.
+It runs in the shared job loop (livechat.jobs.loop): every item is claimed with a conditional
+UPDATE or a skipped row lock, so several workers can run side by side and each item is done once.
+SIGTERM/SIGINT finish the current item and stop.
 """
 
 from typing import Any
@@ -14,12 +15,20 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from livechat.delivery import outbox, sender
 from livechat.jobs.loop import JobLoop
-from livechat.line import media, profiles
+from livechat.line import inbound, media, profiles
+
+# A deferred webhook event (the tail of a huge body) is processed right after the response by the
+# process that took it; the worker steps in only when that has clearly not happened.
+DEFERRED_GRACE_SECONDS = 60.0
 
 
 def one_pass(loop: JobLoop) -> int:
     """One pass over every kind of due work; returns how many items were handled."""
     handled = 0
+    deferred = inbound.deferred_event_ids(DEFERRED_GRACE_SECONDS)
+    if deferred and not loop.stopping:
+        inbound.process_deferred(deferred)
+        handled += len(deferred)
     for message_id in outbox.due_message_ids():
         if loop.stopping:
             return handled
