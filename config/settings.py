@@ -260,6 +260,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["livechat.conversations.permissions.IsTeamMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every error in one JSON shape, {"code", "message"} (livechat.api.responses).
+    "EXCEPTION_HANDLER": "livechat.api.responses.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }

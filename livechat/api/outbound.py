@@ -5,14 +5,14 @@ then allows only the operator holding the conversation, or a supervisor.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from livechat.api.responses import invalid, refused
+from livechat.api.responses import answers, id_parameter, invalid, refused
 from livechat.api.views import actor_of
 from livechat.conversations import actions
 from livechat.conversations.actions import ActionRefused
@@ -21,7 +21,11 @@ from livechat.models import Message
 from livechat.realtime.payloads import message_payload
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    parameters=[id_parameter("message_id", "failed outbound message")],
+    request=None,
+    responses=answers(OpenApiTypes.OBJECT, 404, 409),
+)
 @api_view(["POST"])
 def retry_message(request: Request, message_id: int) -> Response:
     """Send a `failed` outbound message again (same retry key: LINE never delivers it twice)."""
@@ -39,8 +43,12 @@ class ImageUpload(serializers.Serializer):
 
 
 @extend_schema(
+    parameters=[id_parameter("conversation_id", "conversation")],
     request={"multipart/form-data": ImageUpload},
-    responses=OpenApiTypes.OBJECT,
+    responses={
+        **answers(OpenApiTypes.OBJECT, 400, 404, 409, ok_status=201),
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="Sent before (same client_id): nothing new."),
+    },
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser])

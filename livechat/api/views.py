@@ -7,14 +7,14 @@ Who may call: any active logged-in team member (session) or API token holder
 from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from livechat.api.responses import invalid, refused
+from livechat.api.responses import answers, id_parameter, invalid, not_found, refused
 from livechat.conversations import actions, history
 from livechat.conversations import queue as waiting
 from livechat.conversations.actions import ActionRefused, Actor
@@ -40,14 +40,19 @@ class MessagesQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
 
+CONVERSATION = id_parameter("conversation_id", "conversation")
+
+
 @extend_schema(
     parameters=[
+        CONVERSATION,
         OpenApiParameter("after_seq", int),
         OpenApiParameter("before_seq", int),
         OpenApiParameter("limit", int),
-    ]
+    ],
+    request=None,
+    responses=answers(OpenApiTypes.OBJECT, 400, 404),
 )
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 def conversation_messages(request: Request, conversation_id: int) -> Response:
     """Messages by seq: `after_seq` → everything after it (resync); else the latest page."""
@@ -55,7 +60,7 @@ def conversation_messages(request: Request, conversation_id: int) -> Response:
     if not query.is_valid():
         return invalid(query.errors)
     if not Conversation.objects.filter(pk=conversation_id).exists():
-        return Response({"code": "not_found", "message": "No such conversation."}, status=404)
+        return not_found("No such conversation.")
     limit = query.validated_data["limit"]
     if "after_seq" in query.validated_data:
         messages = history.after(conversation_id, query.validated_data["after_seq"], limit=limit + 1)
@@ -75,18 +80,25 @@ def conversation_messages(request: Request, conversation_id: int) -> Response:
     )
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[CONVERSATION], request=None, responses=answers(OpenApiTypes.OBJECT, 404))
 @api_view(["GET"])
 def conversation_detail(request: Request, conversation_id: int) -> Response:
     conversation = (
         Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
     )
     if conversation is None:
-        return Response({"code": "not_found", "message": "No such conversation."}, status=404)
+        return not_found("No such conversation.")
     return Response(conversation_payload(conversation))
 
 
-@extend_schema(request=protocol.SendMessage, responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    parameters=[CONVERSATION],
+    request=protocol.SendMessage,
+    responses={
+        **answers(OpenApiTypes.OBJECT, 400, 404, 409, ok_status=201),
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="Sent before (same client_id): nothing new."),
+    },
+)
 @api_view(["POST"])
 def send_message(request: Request, conversation_id: int) -> Response:
     data = protocol.SendMessage(data={**_fields(request), "conversation_id": conversation_id})
@@ -110,7 +122,7 @@ def send_message(request: Request, conversation_id: int) -> Response:
     )
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(parameters=[CONVERSATION], request=None, responses=answers(OpenApiTypes.OBJECT, 404, 409))
 @api_view(["POST"])
 def claim(request: Request, conversation_id: int) -> Response:
     try:
@@ -120,7 +132,11 @@ def claim(request: Request, conversation_id: int) -> Response:
     return Response(conversation_payload(conversation))
 
 
-@extend_schema(request=protocol.CloseSession, responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    parameters=[CONVERSATION],
+    request=protocol.CloseSession,
+    responses=answers(OpenApiTypes.OBJECT, 400, 404, 409),
+)
 @api_view(["POST"])
 def close(request: Request, conversation_id: int) -> Response:
     data = protocol.CloseSession(data={**_fields(request), "conversation_id": conversation_id})
@@ -133,7 +149,11 @@ def close(request: Request, conversation_id: int) -> Response:
     return Response(conversation_payload(conversation))
 
 
-@extend_schema(request=protocol.TransferSession, responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    parameters=[CONVERSATION],
+    request=protocol.TransferSession,
+    responses=answers(OpenApiTypes.OBJECT, 400, 404, 409),
+)
 @api_view(["POST"])
 def transfer(request: Request, conversation_id: int) -> Response:
     data = protocol.TransferSession(data={**_fields(request), "conversation_id": conversation_id})
@@ -153,7 +173,7 @@ def transfer(request: Request, conversation_id: int) -> Response:
     return Response(conversation_payload(conversation))
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(request=None, responses=answers(OpenApiTypes.OBJECT))
 @api_view(["GET"])
 def queue(request: Request) -> Response:
     return Response({"waiting": waiting.snapshot()})
