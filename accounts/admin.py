@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import AvailabilityPeriod, User
+from accounts.models import AuditLog, AvailabilityPeriod, User
 
 
 @admin.register(User)
@@ -30,4 +30,23 @@ class AvailabilityPeriodAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is only ever added to, by the code that makes each change."""
+
+    list_display = ("created_at", "kind", "actor_name", "address", "target")
+    list_filter = ("kind", "created_at")
+    search_fields = ("actor_name", "target", "address")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False

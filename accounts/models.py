@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,3 +58,42 @@ class AvailabilityPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operator} {self.status} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AuditLog(models.Model):
+    """Who did what, when, from where — sign-ins, account and settings changes, exports,
+    erasures (conversation state changes are ConversationEvents). Only ever added to: the app
+    offers no way to change or delete a row."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOGOUT = "logout", _("Signed out")
+        USER_CHANGED = "user_changed", _("User changed")
+        SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+        EXPORT = "export", _("Export")
+        ERASURE = "erasure", _("Erasure")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    # The user, while their account exists; their name as it was (or the name typed at a failed
+    # sign-in) stays either way.
+    actor = models.ForeignKey(
+        User, verbose_name=_("who"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(_("who (name)"), max_length=150, blank=True)
+    address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    target = models.CharField(_("what"), max_length=200, blank=True)
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=["-created_at"], name="auditlog_created_idx"),
+            models.Index(fields=["actor", "-created_at"], name="auditlog_actor_idx"),
+            models.Index(fields=["kind", "-created_at"], name="auditlog_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.kind}"

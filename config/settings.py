@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.idle_sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -167,7 +168,7 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
 # django-axes counts failed sign-ins (the console's and Django admin's) per account and per address:
 # after LOGIN_FAILURE_LIMIT in a row, that account — and that address — wait LOGIN_LOCKOUT_MINUTES.
-# Every sign-in, failed or not, is recorded (axes' access logs, in admin).
+# Every sign-in, failed or not, and every sign-out is in the audit log (accounts/audit.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -213,6 +214,10 @@ MEDIA_URL = "/media/"  # never served directly: livechat.console.views.media che
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A console session ends after this long without activity (accounts/idle_sessions.py); its
+# sockets close with 4401 and the console asks to sign in again.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_HOURS", default=12) * 3600
+SESSION_ACTIVITY_RESOLUTION_SECONDS = 300
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],

@@ -106,14 +106,19 @@ def session_cookie(user: User) -> str:
 
 
 async def connect(
-    user: User | None = None, origin: str | None = "http://testserver", address: str = "127.0.0.1"
+    user: User | None = None,
+    origin: str | None = "http://testserver",
+    address: str = "127.0.0.1",
+    cookie: str | None = None,
 ) -> Socket:
-    """A socket as a browser opens it: with the user's session cookie (or none), from `address`."""
+    """A socket as a browser opens it: with the user's session cookie (a new sign-in, or the
+    `cookie` given; or none), from `address`."""
     headers = []
     if origin:
         headers.append((b"origin", origin.encode()))
-    if user is not None:
+    if user is not None and cookie is None:
         cookie = await sync_to_async(session_cookie)(user)
+    if cookie is not None:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     communicator = WebsocketCommunicator(application, "/ws/live-chat/", headers=headers)
     communicator.scope["client"] = [address, 50000]  # as daphne gives it

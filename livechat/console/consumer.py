@@ -21,8 +21,10 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
+from django.conf import settings
+from django.utils import timezone
 
-from accounts import availability, sign_in
+from accounts import availability, idle_sessions, sign_in
 from accounts.models import User
 from livechat.conversations import actions, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
@@ -126,16 +128,47 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         self.refilled_at = time.monotonic()
         self.recent_frames: list[float] = []
         self.auth_timer: asyncio.TimerHandle | None = None
+        self.session_timer: asyncio.TimerHandle | None = None
+        self.session_key: str | None = None
+        self.activity_noted = time.monotonic()
         self.cut_off = False
         await self.accept()
         user = self.scope.get("user")
         if permissions.is_team_member(user):
             await self.authenticated(user)
+            # Signed in with the console's session: the socket ends when the session does.
+            self.session_key = getattr(self.scope.get("session"), "session_key", None)
+            if self.session_key:
+                await self.watch_session()
         else:
             loop = asyncio.get_running_loop()
             self.auth_timer = loop.call_later(
                 protocol.AUTH_TIMEOUT_SECONDS, lambda: asyncio.ensure_future(self.auth_timed_out())
             )
+
+    async def watch_session(self) -> None:
+        """Close with 4401 once the console session has ended (idle too long, or signed out
+        elsewhere); until then look again when it is due to end (activity may have moved it)."""
+        assert self.session_key is not None
+        ends = await database_sync_to_async(idle_sessions.expires_at)(self.session_key)
+        if ends is None:
+            await self.session_end({"reason": "Your session has ended; sign in again."})
+            return
+        delay = max(0.0, (ends - timezone.now()).total_seconds()) + 1.0
+        self.session_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: asyncio.ensure_future(self.watch_session())
+        )
+
+    async def note_activity(self, frame_type: str) -> None:
+        """Working through the socket keeps the console session alive, like requests do (one
+        write per SESSION_ACTIVITY_RESOLUTION_SECONDS at most)."""
+        if self.session_key is None or frame_type == "ping":
+            return
+        now = time.monotonic()
+        if now - self.activity_noted < settings.SESSION_ACTIVITY_RESOLUTION_SECONDS:
+            return
+        self.activity_noted = now
+        await database_sync_to_async(idle_sessions.note_activity_of)(self.session_key)
 
     async def auth_timed_out(self) -> None:
         if self.user is None:
@@ -164,6 +197,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.auth_timer:
             self.auth_timer.cancel()
+        if self.session_timer:
+            self.session_timer.cancel()
         for handle in self.typing_expiry.values():
             handle.cancel()
         for conversation_id in list(self.rooms):
@@ -232,6 +267,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
                 await self.on_auth(payload, request_id)
                 return
             await getattr(self, f"on_{frame_type}")(payload, request_id)
+            await self.note_activity(frame_type)
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, request_id)
         except ActionRefused as exc:
