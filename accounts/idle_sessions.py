@@ -60,7 +60,10 @@ class IdleSessionMiddleware:
 
     def __call__(self, request: Any) -> Any:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and hasattr(request, "session"):
-            note_activity(request.session)
+        session = getattr(request, "session", None)
+        # Only where the request itself looked at the session (a signed-in page or API call):
+        # asking for the user here would otherwise load it — one more query on every request,
+        # and a wait on a database that may be down (/readyz).
+        if session is not None and session.accessed and request.user.is_authenticated:
+            note_activity(session)
         return response

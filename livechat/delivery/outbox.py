@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from livechat.line import messaging_api
 from livechat.models import Message
+from livechat.models.line_text import line_length
 
 
 class OutboundRefused(ValueError):
@@ -21,9 +22,10 @@ class OutboundRefused(ValueError):
 def text_message(text: str) -> dict[str, Any]:
     if not text.strip():
         raise OutboundRefused("The message is empty.")
-    if len(text) > messaging_api.MAX_TEXT_LENGTH:
+    length = line_length(text)
+    if length > messaging_api.MAX_TEXT_LENGTH:
         raise OutboundRefused(
-            f"The message is {len(text)} characters; LINE accepts at most "
+            f"LINE counts the message as {length} characters (an emoji counts as 2) and accepts at most "
             f"{messaging_api.MAX_TEXT_LENGTH}. Split it into shorter messages."
         )
     return {"type": "text", "text": text}

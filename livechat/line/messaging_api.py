@@ -31,12 +31,14 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging import Message as SdkMessage
 
+from livechat.models.line_text import MAX_TEXT_UNITS
+
 logger = logging.getLogger(__name__)
 
 LINE_API_HOST = "https://api.line.me"
 LINE_DATA_HOST = "https://api-data.line.me"
 MAX_MESSAGES_PER_REQUEST = 5
-MAX_TEXT_LENGTH = 5000
+MAX_TEXT_LENGTH = MAX_TEXT_UNITS  # in UTF-16 code units, as LINE counts (livechat.models.line_text)
 
 __all__ = [
     "MAX_MESSAGES_PER_REQUEST",

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from livechat.models.line_text import validate_line_text
+
 
 class HandoffKeyword(models.Model):
     """A phrase that, sent by a customer in the bot stage, asks for a human."""
@@ -22,7 +24,7 @@ class AutoReply(models.Model):
     """A keyword the bot answers by itself while a conversation is in the bot stage."""
 
     keyword = models.CharField(max_length=100, unique=True)
-    reply_text = models.TextField(max_length=5000)
+    reply_text = models.TextField(max_length=5000, validators=[validate_line_text])
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -38,11 +40,13 @@ class BotSettings(models.Model):
 
     welcome_message = models.TextField(
         max_length=5000,
+        validators=[validate_line_text],
         default='สวัสดีค่ะ ยินดีต้อนรับ 🙏 พิมพ์ "คุยกับเจ้าหน้าที่" เพื่อคุยกับทีมงานได้เลยค่ะ\n'
         'Hello and welcome! Type "agent" to talk to our team.',
     )
     handoff_message = models.TextField(
         max_length=5000,
+        validators=[validate_line_text],
         help_text="{position} and {wait_minutes} are filled in.",
         default="รับทราบค่ะ กำลังส่งต่อให้เจ้าหน้าที่ คุณอยู่ลำดับที่ {position} "
         "รอประมาณ {wait_minutes} นาที\n"
@@ -51,6 +55,7 @@ class BotSettings(models.Model):
     )
     still_waiting_message = models.TextField(
         max_length=5000,
+        validators=[validate_line_text],
         help_text="{position} and {wait_minutes} are filled in.",
         default="เจ้าหน้าที่จะติดต่อกลับโดยเร็วค่ะ (ลำดับที่ {position})\n"
         "An agent will be with you shortly (number {position} in the queue).",

@@ -7,7 +7,10 @@ the consumer only ever sees clean data. docs/protocol.md describes the same for 
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+
+from livechat.models.line_text import MAX_TEXT_UNITS, validate_line_text
 
 MAX_FRAME_BYTES = 64 * 1024
 FRAMES_PER_SECOND = 20
@@ -62,10 +65,18 @@ class Sticker(serializers.Serializer):
 
 
 class SendMessage(ConversationRef):
-    text = serializers.CharField(required=False, max_length=5000, trim_whitespace=False)
+    # LINE's limit, counted as LINE counts (UTF-16 units: an emoji is 2), checked in validate_text.
+    text = serializers.CharField(required=False, max_length=MAX_TEXT_UNITS, trim_whitespace=False)
     sticker = Sticker(required=False)
     canned_id = serializers.IntegerField(required=False, min_value=1)
     client_id = serializers.CharField(max_length=64)
+
+    def validate_text(self, text: str) -> str:
+        try:
+            validate_line_text(text)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return text
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         given = [k for k in ("text", "sticker", "canned_id") if k in data]

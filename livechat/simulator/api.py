@@ -19,6 +19,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from livechat.models.line_text import MAX_TEXT_UNITS, line_length
 from livechat.simulator.models import (
     SimulatorCall,
     SimulatorContent,
@@ -30,7 +31,7 @@ from livechat.simulator.rules import reply_recipient, reply_token_is_fresh
 
 MESSAGE_TYPES = {"text", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
 MAX_MESSAGES = 5
-MAX_TEXT = 5000
+MAX_TEXT = MAX_TEXT_UNITS  # UTF-16 code units, as LINE counts
 
 
 class Answer(Exception):
@@ -70,7 +71,7 @@ def _check_messages(messages: Any) -> None:
                     "property": f"messages[{i}].type",
                 }
             )
-        elif m["type"] == "text" and not 1 <= len(str(m.get("text", ""))) <= MAX_TEXT:
+        elif m["type"] == "text" and not 1 <= line_length(str(m.get("text", ""))) <= MAX_TEXT:
             errors.append(
                 {"message": f"Length must be between 1 and {MAX_TEXT}", "property": f"messages[{i}].text"}
             )

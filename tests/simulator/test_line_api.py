@@ -251,3 +251,13 @@ def test_every_simulator_url_is_404_when_the_simulator_is_off(client, settings, 
 
     assert client.get(path, headers=auth).status_code == 404
     assert client.post(path, "{}", content_type="application/json", headers=auth).status_code == 404
+
+
+def test_it_counts_text_length_in_utf16_units_as_line_does(line_api):
+    emoji = "😊" * 2501  # 2,501 characters, 5,002 UTF-16 units
+
+    response = push(line_api, [{"type": "text", "text": emoji}])
+
+    assert response.status_code == 400
+    assert response.json()["details"][0]["property"] == "messages[0].text"
+    assert push(line_api, [{"type": "text", "text": "😊" * 2500}]).status_code == 200
