@@ -209,15 +209,15 @@ def unsend(line_message_id: str) -> Message | None:
     return message
 
 
-def follow(line_user_id: str, *, reply_token: str) -> Contact:
+def follow(line_user_id: str, *, reply_token: str, welcome: bool = True) -> Contact:
     """The customer added the account as a friend (again): welcome them while the bot holds the
-    conversation. Returns the contact."""
+    conversation (unless `welcome` is off: another channel holds the chat). Returns the contact."""
     now = timezone.now()
     contact, _ = Contact.objects.get_or_create(line_user_id=line_user_id)
     Contact.objects.filter(pk=contact.pk).update(is_following=True, followed_at=now)
     conversation, _, _ = open_conversation_for(line_user_id)
     conversation.contact.is_following = True
-    if conversation.status == Status.BOT:
+    if welcome and conversation.status == Status.BOT:
         bot_reply(conversation, bot.config().welcome_message, reply_token=reply_token)
     publish_conversation_on_commit(conversation)
     return contact

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from livechat.conversations import actions, bot, store
 from livechat.jobs import background, database
-from livechat.line import media, profiles
+from livechat.line import media, postbacks, profiles
 from livechat.models import Contact, Conversation, Message, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -256,17 +256,21 @@ def _handle(raw: dict[str, Any]) -> None:
     if user_id is None:
         return  # group and room chats are stored (above) but not a product feature yet
     kind = raw.get("type")
+    # In standby another channel holds the chat (LINE's chat control): what the customer does is
+    # stored and shown, but we must not answer — no bot, no welcome, no queue message.
+    standby = raw.get("mode") == "standby"
     if kind == "message":
-        _on_message(raw, user_id)
+        _on_message(raw, user_id, answer=not standby)
     elif kind == "postback":
-        _on_postback(raw, user_id)
+        _on_postback(raw, user_id, answer=not standby)
     elif kind == "unsend":
         _on_unsend(raw)
     elif kind == "follow":
-        _on_follow(raw, user_id)
+        _on_follow(raw, user_id, answer=not standby)
     elif kind == "unfollow":
         _on_unfollow(user_id)
-    # Anything else (join, beacon, unknown types, …) is stored and acknowledged.
+    # Anything else (join, beacon, `activated` / `deactivated` chat control — each event says its
+    # own mode, which is what decides — unknown types, …) is stored and acknowledged.
 
 
 def _event_time(raw: dict[str, Any]) -> datetime | None:
@@ -288,9 +292,14 @@ def _message_fields(body: dict[str, Any]) -> dict[str, Any]:
     elif kind == "location":
         fields["text"] = str(body.get("title") or body.get("address") or "")
     elif kind in MEDIA_TYPES:
-        provider = _object(body.get("contentProvider")).get("type", "line")
-        if provider == "line":  # the bytes live at LINE for a limited time: fetch them
+        provider = _object(body.get("contentProvider"))
+        if provider.get("type", "line") == "line":  # the bytes live at LINE for a while: fetch them
             fields["media_status"] = Message.MediaStatus.PENDING
+        else:  # `external`: the sender's own https URLs, shown as they are (nothing to download)
+            for key in ("originalContentUrl", "previewImageUrl"):
+                url = provider.get(key)
+                if isinstance(url, str) and url.startswith("https://"):
+                    payload[key] = url
         if kind == "file":
             fields["text"] = str(body.get("fileName", ""))
     elif kind not in Message.Type.values:
@@ -332,12 +341,12 @@ def _after_first_contact(contact: Contact, created: bool) -> None:
         background.submit_on_commit(profiles.refresh, contact.pk)
 
 
-def _on_message(raw: dict[str, Any], user_id: str) -> None:
+def _on_message(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:
     conversation, contact_created, _ = store.open_conversation_for(user_id)
     message = store.store_message(conversation, _inbound_message(raw))
     _after_stored(conversation, message)
     _after_first_contact(conversation.contact, contact_created)
-    if message.type == Message.Type.TEXT:
+    if answer and message.type == Message.Type.TEXT:
         _bot_answers_text(conversation, message)
 
 
@@ -351,22 +360,23 @@ def _bot_answers_text(conversation: Conversation, message: Message) -> None:
             actions.bot_reply(conversation, answer, reply_token=message.reply_token)
 
 
-def _on_postback(raw: dict[str, Any], user_id: str) -> None:
+def _on_postback(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:
     postback = _object(raw.get("postback"))
     data = str(postback.get("data", ""))
+    params = _object(postback.get("params"))
     conversation, contact_created, _ = store.open_conversation_for(user_id)
     message = store.store_message(
         conversation,
         _customer_message(
             raw,
             type=Message.Type.POSTBACK,
-            text=str(postback.get("displayText") or data)[:5000],
-            payload={"data": data, "params": postback.get("params") or {}},
+            text=postbacks.readable(data, params),
+            payload={"data": data, "params": params},
         ),
     )
     _after_stored(conversation, message)
     _after_first_contact(conversation.contact, contact_created)
-    if bot.postback_action(data) == "handoff":
+    if answer and bot.postback_action(data) == "handoff":
         actions.request_handoff(conversation, reply_token=message.reply_token)
 
 
@@ -374,8 +384,8 @@ def _on_unsend(raw: dict[str, Any]) -> None:
     actions.unsend(str(_object(raw.get("unsend")).get("messageId", "")))
 
 
-def _on_follow(raw: dict[str, Any], user_id: str) -> None:
-    contact = actions.follow(user_id, reply_token=str(raw.get("replyToken") or ""))
+def _on_follow(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:
+    contact = actions.follow(user_id, reply_token=str(raw.get("replyToken") or ""), welcome=answer)
     background.submit_on_commit(profiles.refresh, contact.pk)  # refreshed on every follow
 
 
