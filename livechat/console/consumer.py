@@ -29,7 +29,7 @@ from accounts.models import User
 from livechat.conversations import actions, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
 from livechat.jobs import background
-from livechat.line import messaging_api
+from livechat.line import messaging_api, read_receipts
 from livechat.models import Conversation
 from livechat.realtime import frames, groups, layer, presence, protocol, publish, wire
 from livechat.realtime.frames import Frame
@@ -510,7 +510,7 @@ def _send(user: User, payload: dict[str, Any]) -> Frame:
 
 def _mark_read(conversation_id: int, user: User, seq: int) -> None:
     for token in actions.mark_read(conversation_id, Actor.staff(user), seq):
-        background.submit(messaging_api.mark_as_read, token)
+        background.submit(read_receipts.send, conversation_id, token)
 
 
 def _show_loading_animation(conversation_id: int, operator: User) -> None:

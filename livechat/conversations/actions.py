@@ -547,7 +547,9 @@ def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
             seq__lte=seq,
             marked_read_at__isnull=True,
         ).exclude(mark_as_read_token="")
-        # LINE marks everything up to a message read with that message's token: the newest is enough.
+        # LINE marks everything up to a message read with that message's token: the newest is
+        # enough. The rows are marked read now, as the claim (of two readers one sends it); if
+        # LINE does not take the token, livechat.line.read_receipts marks them unread again.
         tokens = list(unread.order_by("-seq").values_list("mark_as_read_token", flat=True)[:1])
         unread.update(marked_read_at=timezone.now())
     return tokens

@@ -88,6 +88,13 @@ def _take_reply_token(message: Message) -> str:
     return token
 
 
+# What a push LINE refused because the plan's messages for the month are used up is marked with.
+MONTHLY_LIMIT_REACHED = (
+    "LINE ไม่ส่งข้อความนี้: โควตาข้อความประจำเดือนของบัญชีหมดแล้ว · LINE did not send this: the "
+    "account's monthly message limit is reached. Raise the plan in LINE Official Account Manager, "
+    "then resend."
+)
+
 # What a message whose reply could not be confirmed is marked with once its token has expired.
 UNCONFIRMED_REPLY = (
     "LINE did not confirm this reply, and it can no longer be checked: it may not have reached "
@@ -253,8 +260,14 @@ def _deliver_one(message_id: int) -> bool:
             return True
         except messaging_api.LineError as exc:
             if exc.already_accepted:  # a 409 to a push: an earlier try with its key went out
-                _mark_sent(message, None, Message.SentVia.PUSH)
+                sent_id = exc.sent_message_ids[0] if exc.sent_message_ids else None
+                _mark_sent(message, sent_id, Message.SentVia.PUSH)
                 circuit.succeeded()
+                return True
+            if exc.is_monthly_limit:
+                logger.error("message %s: LINE's monthly message limit is reached: %s", message.pk, exc)
+                _mark_failed(message, MONTHLY_LIMIT_REACHED)
+                publish.now([(groups.OPERATORS, frames.line_status("quota_exhausted", None))])
                 return True
             if exc.is_outage:
                 circuit.failed()

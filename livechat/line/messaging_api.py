@@ -58,16 +58,37 @@ __all__ = [
 
 
 class LineError(Exception):
-    """LINE refused a call, or could not be reached (status None)."""
+    """LINE refused a call, or could not be reached (status None).
 
-    def __init__(self, status: int | None, message: str) -> None:
-        super().__init__(f"{status or 'network'}: {message}")
+    `request_id` is LINE's X-Line-Request-Id (what LINE's support asks for); `sent_message_ids`
+    are the ids LINE gives with a 409 to a push whose retry key it had already accepted.
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        message: str,
+        request_id: str = "",
+        sent_message_ids: list[str] | None = None,
+    ) -> None:
+        said = f"{status or 'network'}: {message}"
+        super().__init__(f"{said} (X-Line-Request-Id {request_id})" if request_id else said)
         self.status = status
         self.message = message
+        self.request_id = request_id
+        self.sent_message_ids = sent_message_ids or []
+
+    @property
+    def is_monthly_limit(self) -> bool:
+        """LINE's 429 "You have reached your monthly limit.": no retry helps until the plan is
+        raised or the month ends (unlike a rate limit)."""
+        return self.status == 429 and "monthly limit" in self.message.lower()
 
     @property
     def is_retryable(self) -> bool:
         """Worth another try later: rate limits, LINE's own failures, the network."""
+        if self.is_monthly_limit:
+            return False
         return self.status is None or self.status == 429 or self.status >= 500
 
     @property
@@ -139,6 +160,26 @@ def _error_message(exc: ApiException) -> str:
     return f"{message} ({details})" if details else message
 
 
+def _request_id(exc: ApiException) -> str:
+    headers = exc.headers or {}
+    return str(headers.get("x-line-request-id") or headers.get("X-Line-Request-Id") or "")[:64]
+
+
+def _sent_message_ids(exc: ApiException) -> list[str]:
+    """The ids in a 409's `sentMessages` (a retried push that LINE had already accepted)."""
+    if exc.status != 409:
+        return []
+    raw = exc.body
+    try:
+        body = json.loads(
+            raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else str(raw or "")
+        )
+    except ValueError:
+        return []
+    sent = body.get("sentMessages") if isinstance(body, dict) else None
+    return [str(m["id"]) for m in sent or [] if isinstance(m, dict) and m.get("id")]
+
+
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S | re.I)
 
 
@@ -158,7 +199,9 @@ class _calling:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> Literal[False]:
         if isinstance(exc, ApiException):
-            raise LineError(exc.status, _error_message(exc)) from exc
+            raise LineError(
+                exc.status, _error_message(exc), _request_id(exc), _sent_message_ids(exc)
+            ) from exc
         if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
             raise LineError(None, f"{type(exc).__name__}: {exc}") from exc
         return False

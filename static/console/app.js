@@ -382,6 +382,10 @@ function onFrame({ type, payload = {} }) {
       attention.alert({ title: gettext("Response time alert"), body: payload.message || "" });
       break;
     case "line_status":  // LINE's outage: messages wait in order (livechat/delivery/circuit.py)
+      if (payload.state === "quota_exhausted") {  // the month's pushes are used up (delivery/sender.py)
+        document.querySelector('[data-testid="quota-banner"]').hidden = false;
+        break;
+      }
       document.querySelector('[data-testid="line-down-banner"]').hidden = payload.state !== "open";
       break;
     case "error": onError(payload); break;

@@ -547,6 +547,26 @@ async def test_mark_read_records_progress_and_tells_line_once(operator, line):
     await socket.close()
 
 
+async def test_a_read_receipt_line_did_not_take_is_sent_again_on_the_next_read(operator, line):
+    conversation_id = await sync_to_async(make_conversation)("active", operator, messages=4)
+    socket = await operator_socket(operator)
+    await sync_to_async(line.fail)(503, endpoint="mark_as_read")
+    from livechat.jobs import background
+
+    await socket.send("mark_read", {"conversation_id": conversation_id, "seq": 3})
+    await socket.send("ping")
+    await socket.expect("pong")
+    await sync_to_async(background.wait_until_idle)()
+    await socket.send("mark_read", {"conversation_id": conversation_id, "seq": 3})
+    await socket.send("ping")
+    await socket.expect("pong")
+    await sync_to_async(background.wait_until_idle)()
+
+    calls = await sync_to_async(line.calls)(endpoint="mark_as_read")
+    assert [(c["status"], c["body"]["markAsReadToken"]) for c in calls] == [(503, "read-2"), (200, "read-2")]
+    await socket.close()
+
+
 async def test_a_colleague_who_does_not_hold_it_neither_shows_loading_nor_marks_read_on_line(
     operator, django_user_model, line
 ):
