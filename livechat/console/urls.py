@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.console, name="console"),
     path("api/conversations", views.conversations, name="conversations"),
     path("api/counts", views.counts, name="counts"),
+    path("api/line-usage", views.line_usage, name="line-usage"),
     path("api/conversations/<int:conversation_id>", views.conversation, name="conversation"),
     path("api/conversations/<int:conversation_id>/panel", views.panel, name="panel"),
 ]

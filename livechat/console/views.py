@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import User
 from livechat.console import queries
 from livechat.conversations import permissions
-from livechat.delivery import circuit
+from livechat.delivery import circuit, usage
 from livechat.models import Message
 from livechat.realtime import protocol
 from livechat.realtime.payloads import operator_payload
@@ -105,6 +105,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "socket": "/ws/live-chat/",
             "list": reverse("console:conversations"),
             "counts": reverse("console:counts"),
+            "line_usage": reverse("console:line-usage"),
             "detail": reverse("console:conversation", args=[0]),
             "panel": reverse("console:panel", args=[0]),
             "messages": reverse("api:messages", args=[0]),
@@ -150,6 +151,15 @@ def conversations(request: HttpRequest) -> JsonResponse:
     except ValueError:
         return JsonResponse({"code": "invalid", "message": "Bad cursor."}, status=400)
     return JsonResponse({"tab": tab, "query": query, "rows": rows, "next_cursor": next_cursor})
+
+
+@require_GET
+@console_json
+def line_usage(request: HttpRequest) -> JsonResponse:
+    """LINE's monthly quota and our sends by path (free reply / paid push) — supervisors only."""
+    if not _me(request).is_supervisor:
+        return JsonResponse({"code": "forbidden", "message": "Supervisors only."}, status=403)
+    return JsonResponse(usage.line_usage())
 
 
 @require_GET

@@ -18,6 +18,11 @@ from livechat.models import Message
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# LINE prepares a video or audio before its bytes can be fetched: while it says "processing",
+# look again this much later (the worker does), for at most PREPARING_FOR_AT_MOST.
+PREPARING_RECHECK = timedelta(seconds=10)
+PREPARING_FOR_AT_MOST = timedelta(hours=1)
+TRANSCODED_TYPES = {Message.Type.VIDEO, Message.Type.AUDIO}
 DEFAULT_EXTENSIONS = {"image": ".jpg", "video": ".mp4", "audio": ".m4a", "file": ""}
 
 
@@ -34,6 +39,8 @@ def download(message_id: int) -> bool:
     if not claimed:
         return False
     message = Message.objects.select_related("operator").get(pk=message_id)
+    if message.type in TRANSCODED_TYPES and not _prepared_by_line(message):
+        return False
     try:
         content = messaging_api.get_message_content(message.line_message_id or "")
     except messaging_api.LineError as exc:
@@ -50,6 +57,35 @@ def download(message_id: int) -> bool:
         return False
     actions.store_media(message, _file_name(message, content.content_type), content.data)
     return True
+
+
+def _prepared_by_line(message: Message) -> bool:
+    """Ask LINE whether a video or audio is ready; if not, leave it for a later look (without
+    spending an attempt) or, when LINE gave up on it, mark it failed."""
+    try:
+        status = messaging_api.transcoding_status(message.line_message_id or "")
+    except messaging_api.LineError as exc:
+        logger.info("transcoding status of message %s unknown (%s): fetching it anyway", message.pk, exc)
+        return True  # the download itself will say whether the bytes are there
+    if status == "succeeded":
+        return True
+    now = timezone.now()
+    rows = Message.objects.filter(pk=message.pk)
+    if status == "failed":
+        rows.update(
+            claimed_until=None,
+            media_status=Message.MediaStatus.FAILED,
+            error="media: LINE could not prepare this video or audio (transcoding failed).",
+        )
+    elif now - message.created_at > PREPARING_FOR_AT_MOST:
+        rows.update(
+            claimed_until=None,
+            media_status=Message.MediaStatus.FAILED,
+            error="media: LINE was still preparing this video or audio after an hour.",
+        )
+    else:  # "processing": not an attempt; the worker looks again once the lease runs out
+        rows.update(claimed_until=now + PREPARING_RECHECK, attempts=F("attempts") - 1)
+    return False
 
 
 def _file_name(message: Message, content_type: str) -> str:

@@ -50,10 +50,13 @@ __all__ = [
     "get_message_content",
     "get_profile",
     "mark_as_read",
+    "message_quota",
+    "message_quota_consumption",
     "parse_webhook",
     "push",
     "reply",
     "show_loading_animation",
+    "transcoding_status",
 ]
 
 
@@ -283,6 +286,30 @@ def get_message_content(message_id: str) -> Content:
     headers = {k.lower(): v for k, v in (response.headers or {}).items()}
     content_type = str(headers.get("content-type", "")).split(";")[0].strip().lower()
     return Content(bytes(response.data), content_type)
+
+
+def message_quota() -> int | None:
+    """This month's limit of chargeable messages (None: the plan has no limit)."""
+    with _calling():
+        response = _api().get_message_quota(_request_timeout=_timeout())
+    return int(response.value) if response.type == "limited" and response.value is not None else None
+
+
+def message_quota_consumption() -> int:
+    """Chargeable messages sent this month (pushes; replies are free)."""
+    with _calling():
+        response = _api().get_message_quota_consumption(_request_timeout=_timeout())
+    return int(response.total_usage)
+
+
+def transcoding_status(message_id: str) -> str:
+    """Whether LINE has finished preparing a video or audio a user sent: "processing",
+    "succeeded" or "failed". Its content can be fetched only once it has succeeded."""
+    with _calling():
+        response = _blob_api().get_message_content_transcoding_by_message_id(
+            message_id, _request_timeout=_timeout()
+        )
+    return str(response.status)
 
 
 def show_loading_animation(user_id: str, seconds: int = 20) -> None:

@@ -37,6 +37,7 @@ import { gettext, interpolate } from "./i18n.js";
 import { ConversationList } from "./list.js";
 import { Outbox } from "./outbox.js";
 import { CustomerPanel } from "./panel.js";
+import { startUsageMeter } from "./usage.js";
 
 const data = JSON.parse(document.getElementById("console-data").textContent);
 configure(data.language, data.time_zone);
@@ -509,3 +510,4 @@ list.tab = data.counts.queue > 0 || data.counts.mine === 0 ? "queue" : "mine";
 list.render();
 if (data.selected) openConversation(data.selected.conversation.id, { detail: data.selected });
 connection.start();
+if (me.is_supervisor) startUsageMeter(urls.line_usage);

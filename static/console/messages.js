@@ -112,7 +112,12 @@ function body(message, { onImage }) {
 function deliveryState(message, { onRetry }) {
   if (message.direction !== "out" || message.sender_kind === "system") return null;
   if (message.status === "pending") return h("span", { class: "state-pending", "data-testid": "message-status", "data-state": "pending" }, icon("clock", 11), " " + gettext("Sending…"));
-  if (message.status === "sent") return h("span", { class: "state-sent", "data-testid": "message-status", "data-state": "sent" }, icon("check", 11), " " + gettext("Sent"));
+  if (message.status === "sent") {
+    // How it went out: free with the customer's reply token, or a push that counts against LINE's quota.
+    const path = message.sent_via === "reply" ? gettext("free reply") : message.sent_via === "push" ? gettext("push") : "";
+    return h("span", { class: "state-sent", "data-testid": "message-status", "data-state": "sent", "data-via": message.sent_via || null },
+      icon("check", 11), " " + gettext("Sent") + (path ? ` · ${path}` : ""));
+  }
   if (message.status === "failed") {
     const retry = message.id && onRetry
       ? h("button", { type: "button", class: "button button-small", "data-testid": "retry-button", text: gettext("Retry") })
@@ -138,7 +143,7 @@ function senderName(message, me) {
 
 /** The key of what the element shows: it is rebuilt only when this changes. */
 export function signature(message, showWho) {
-  return [message.id, message.status, message.is_unsent, message.media_url, message.media_status, message.error, showWho].join("|");
+  return [message.id, message.status, message.sent_via, message.is_unsent, message.media_url, message.media_status, message.error, showWho].join("|");
 }
 
 export function renderMessage(message, { me, showWho, onRetry, onImage }) {
