@@ -297,6 +297,10 @@ LINE_API_TIMEOUT_SECONDS: float = env.float("LINE_API_TIMEOUT_SECONDS", default=
 # Where LINE reaches this app from outside (https://chat.example.com): the base of the image URLs
 # LINE fetches when an operator sends a picture. Empty: the URL the console was opened with.
 PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="")
+# Customers see who answers: operator messages carry their display name as LINE's `sender`, bot
+# messages LINE_BOT_NAME (at most 20 characters, shown above the message on the phone).
+LINE_SHOW_SENDER: bool = env.bool("LINE_SHOW_SENDER", default=True)
+LINE_BOT_NAME: str = env.str("LINE_BOT_NAME", default="ผู้ช่วยอัตโนมัติ")
 # LINE documents reply tokens as usable for about a minute; leave a margin for the round trip.
 LINE_REPLY_TOKEN_TTL_SECONDS: int = 50
 

@@ -11,6 +11,7 @@ else writes conversation state or builds a frame to publish.
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -377,6 +378,17 @@ def transfer(
     return conversation
 
 
+def _sender_name(sender_kind: str, operator: User | None) -> str:
+    """Who the customer sees above the message in LINE (settings.LINE_SHOW_SENDER), or ""."""
+    if not settings.LINE_SHOW_SENDER:
+        return ""
+    if sender_kind == Message.SenderKind.OPERATOR and operator is not None:
+        return operator.name
+    if sender_kind == Message.SenderKind.BOT:
+        return settings.LINE_BOT_NAME
+    return ""
+
+
 def queue_outbound(
     conversation: Conversation,
     line_message: dict[str, Any],
@@ -393,6 +405,7 @@ def queue_outbound(
     messages find a fresh token themselves at send time.
     """
     outbox.checked(line_message)
+    line_message = outbox.with_sender(line_message, _sender_name(sender_kind, operator))
     kind = line_message.get("type")
     message = append_message(
         conversation,

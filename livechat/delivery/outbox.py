@@ -31,6 +31,18 @@ def text_message(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
 
 
+SENDER_NAME_LENGTH = 20  # LINE's limit for `sender.name`
+
+
+def with_sender(line_message: dict[str, Any], name: str) -> dict[str, Any]:
+    """The message with LINE's `sender` (the name shown above it on the customer's phone, instead
+    of the account's), or as it is for an empty name. LINE refuses names with "LINE" in them."""
+    name = " ".join(name.replace("LINE", "").replace("line", "").split())[:SENDER_NAME_LENGTH].strip()
+    if not name or "sender" in line_message:
+        return line_message
+    return {**line_message, "sender": {"name": name}}
+
+
 def sticker_message(package_id: str, sticker_id: str) -> dict[str, Any]:
     return {"type": "sticker", "packageId": str(package_id), "stickerId": str(sticker_id)}
 

@@ -83,7 +83,10 @@ def test_an_operator_message_uses_the_customers_fresh_reply_token(chat, operator
     assert reply["endpoint"] == "reply"
     assert reply["status"] == 200
     assert reply["body"]["replyToken"] == inbound.reply_token
-    assert reply["body"]["messages"] == [{"type": "text", "text": "สวัสดีค่ะ ยินดีให้บริการค่ะ"}]
+    # The customer sees who answers: the operator's name above the message (LINE's `sender`).
+    assert reply["body"]["messages"] == [
+        {"type": "text", "text": "สวัสดีค่ะ ยินดีให้บริการค่ะ", "sender": {"name": "Somchai"}}
+    ]
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert message.sent_at is not None
@@ -113,7 +116,9 @@ def test_it_pushes_with_a_retry_key_once_the_reply_token_has_expired(chat, opera
     assert push["status"] == 200
     assert push["headers"]["X-Line-Retry-Key"] == str(message.uuid)
     assert push["body"]["to"] == chat.contact.line_user_id
-    assert push["body"]["messages"] == [{"type": "text", "text": "ขอโทษที่ตอบช้าค่ะ"}]
+    assert push["body"]["messages"] == [
+        {"type": "text", "text": "ขอโทษที่ตอบช้าค่ะ", "sender": {"name": "Somchai"}}
+    ]
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
 
@@ -459,3 +464,15 @@ def test_running_the_worker_leaves_ctrl_c_working():
     call_command("worker", "--once")
 
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_the_customer_sees_who_answers_unless_it_is_turned_off(chat, operator, line, settle, settings):
+    with transaction.atomic():
+        actions.bot_reply(chat, "เปิด 9 โมงค่ะ", reply_token="")
+    send_as_operator(chat, operator, "สวัสดีค่ะ")
+    settings.LINE_SHOW_SENDER = False
+    send_as_operator(chat, operator, "ไม่มีชื่อ")
+    settle()
+
+    senders = [m.get("sender") for c in delivered(line) for m in c["body"]["messages"]]
+    assert senders == [{"name": "ผู้ช่วยอัตโนมัติ"}, {"name": "Somchai"}, None]
