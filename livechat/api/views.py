@@ -113,6 +113,7 @@ def send_message(request: Request, conversation_id: int) -> Response:
             text=v.get("text"),
             sticker=v.get("sticker"),
             canned_id=v.get("canned_id"),
+            quote_message_id=v.get("quote_message_id"),
         )
     except ActionRefused as exc:
         return refused(exc)

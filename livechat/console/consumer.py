@@ -504,6 +504,7 @@ def _send(user: User, payload: dict[str, Any]) -> Frame:
         text=payload.get("text"),
         sticker=payload.get("sticker"),
         canned_id=payload.get("canned_id"),
+        quote_message_id=payload.get("quote_message_id"),
     )
     return frames.message_sent(payload["client_id"], message)
 

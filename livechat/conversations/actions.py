@@ -378,6 +378,17 @@ def transfer(
     return conversation
 
 
+def _quote_token(conversation: Conversation, message_id: int) -> str:
+    """The quote token of a customer's message in this conversation (LINE gives one with each)."""
+    quoted = Message.objects.filter(
+        pk=message_id, conversation=conversation, direction=Message.Direction.IN
+    ).first()
+    token = quoted.payload.get("quoteToken") if quoted is not None else None
+    if not isinstance(token, str) or not token:
+        raise ActionRefused("not_found", "That message of the customer cannot be quoted.")
+    return token
+
+
 def _sender_name(sender_kind: str, operator: User | None) -> str:
     """Who the customer sees above the message in LINE (settings.LINE_SHOW_SENDER), or ""."""
     if not settings.LINE_SHOW_SENDER:
@@ -435,8 +446,12 @@ def send_operator_message(
     canned_id: int | None = None,
     image: dict[str, str] | None = None,
     image_path: str = "",
+    quote_message_id: int | None = None,
 ) -> tuple[Message, bool]:
     """Accept an operator's message: stored `pending`, delivered after commit.
+
+    `quote_message_id` is a customer message of this conversation the text or sticker answers:
+    LINE shows it quoted above the answer (its quote token).
 
     `image` is {"originalContentUrl", "previewImageUrl"} and `image_path` where the image is
     stored (livechat.line.hosted_images keeps it).
@@ -483,6 +498,8 @@ def send_operator_message(
                 line_message = outbox.text_message(text or "")
         except outbox.OutboundRefused as exc:
             raise ActionRefused("invalid", str(exc)) from exc
+        if quote_message_id is not None and not image:
+            line_message = {**line_message, "quoteToken": _quote_token(conversation, quote_message_id)}
         if conversation.first_response_at is None:
             conversation.first_response_at = timezone.now()
             conversation.save(update_fields=["first_response_at"])

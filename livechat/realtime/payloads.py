@@ -87,4 +87,5 @@ def message_payload(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat() if message.created_at else None,
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
         "sent_via": message.sent_via,  # "reply" (free) or "push" (counts against LINE's quota)
+        "line_message_id": message.line_message_id,  # what a LINE quote (quotedMessageId) points at
     }

@@ -70,6 +70,8 @@ class SendMessage(ConversationRef):
     sticker = Sticker(required=False)
     canned_id = serializers.IntegerField(required=False, min_value=1)
     client_id = serializers.CharField(max_length=64)
+    # A customer message of the conversation this answers (LINE shows it quoted).
+    quote_message_id = serializers.IntegerField(required=False, min_value=1)
 
     def validate_text(self, text: str) -> str:
         try:

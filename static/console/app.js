@@ -126,6 +126,7 @@ function sendPayload(item) {
   if (item.sticker) payload.sticker = item.sticker;
   else if (item.canned_id) payload.canned_id = item.canned_id;
   else payload.text = item.text;
+  if (item.quote_message_id) payload.quote_message_id = item.quote_message_id;
   return payload;
 }
 

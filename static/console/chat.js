@@ -96,6 +96,7 @@ export class ChatView extends EventTarget {
       this.stickToBottom = true;
       this.el.input.value = "";
       this.hidePickers();
+      this.endQuote();
     }
     this.conversation = conversation;
     this.el.empty.hidden = true;
@@ -251,7 +252,8 @@ export class ChatView extends EventTarget {
       const showWho = sender !== previousSender && message.sender_kind !== "customer";
       previousSender = sender;
       const key = typeof message.seq === "number" ? `s${message.seq}` : `p${message.client_id}`;
-      const sig = signature(message, showWho);
+      const quoted = this.quotedBy(message);
+      const sig = signature(message, showWho) + (quoted ? `|q${quoted.id}` : "");
       let cached = this.cache.get(key);
       if (!cached || cached.signature !== sig) {
         cached = {
@@ -259,6 +261,8 @@ export class ChatView extends EventTarget {
           element: renderMessage(message, {
             me: this.me,
             showWho,
+            quoted: this.quotedBy(message),
+            onQuote: (m) => this.startQuote(m),
             onRetry: (m, button) => this.dispatchEvent(new CustomEvent("retry", { detail: { message: m, button } })),
             onImage: (url) => this.dispatchEvent(new CustomEvent("image", { detail: { url } })),
           }),
@@ -352,6 +356,7 @@ export class ChatView extends EventTarget {
 
   bind() {
     const { input, composer } = this.el;
+    byTestId("composer-quote-cancel").addEventListener("click", () => this.endQuote());
     composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submitText();
@@ -438,7 +443,39 @@ export class ChatView extends EventTarget {
     this.hidePickers();
     this.stopTyping();
     this.stickToBottom = true;
-    this.dispatchEvent(new CustomEvent("send", { detail: { text } }));
+    const detail = { text };
+    if (this.quoting) detail.quote_message_id = this.quoting.id;
+    this.endQuote();
+    this.dispatchEvent(new CustomEvent("send", { detail }));
+  }
+
+  // --- Quoting (LINE shows the customer's message above the answer) -------------------------------
+
+  /** The message this one quotes, among those loaded: an answer's customer message (by quote
+   * token), or what a customer quoted (LINE's quotedMessageId). */
+  quotedBy(message) {
+    const payload = message.payload || {};
+    const quotes = (message.direction === "out" && payload.quoteToken) || payload.quotedMessageId;
+    if (!quotes) return null;
+    for (const other of this.messages.values()) {
+      const theirs = other.payload || {};
+      if (message.direction === "out" && payload.quoteToken && other.direction === "in" && theirs.quoteToken === payload.quoteToken) return other;
+      if (payload.quotedMessageId && other.line_message_id === payload.quotedMessageId) return other;
+    }
+    return null;
+  }
+
+  startQuote(message) {
+    this.quoting = message;
+    const bar = byTestId("composer-quote");
+    bar.querySelector("[data-role=quote-text]").textContent = (message.text || message.type).slice(0, 120);
+    bar.hidden = false;
+    this.el.input.focus();
+  }
+
+  endQuote() {
+    this.quoting = null;
+    byTestId("composer-quote").hidden = true;
   }
 
   stopTyping() {

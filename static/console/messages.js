@@ -131,6 +131,17 @@ function deliveryState(message, { onRetry }) {
   return null;
 }
 
+/** "Reply to this": a customer's message LINE gave a quote token can be answered quoting it. */
+function quoteButton(message, onQuote) {
+  if (!onQuote || message.direction !== "in" || message.is_unsent || !(message.payload || {}).quoteToken) return null;
+  const button = h("button", {
+    type: "button", class: "link-button quote-button", "data-testid": "quote-button",
+    title: gettext("Reply quoting this message"), text: gettext("Quote"),
+  });
+  button.addEventListener("click", () => onQuote(message));
+  return button;
+}
+
 function senderName(message, me) {
   if (message.sender_kind === "bot") return gettext("Bot");
   if (message.sender_kind === "operator") {
@@ -146,7 +157,19 @@ export function signature(message, showWho) {
   return [message.id, message.status, message.sent_via, message.is_unsent, message.media_url, message.media_status, message.error, showWho].join("|");
 }
 
-export function renderMessage(message, { me, showWho, onRetry, onImage }) {
+/** What a message quotes (LINE shows it above the answer), as a short line; null if nothing. */
+function quoteBlock(message, quoted) {
+  const payload = message.payload || {};
+  if (!payload.quotedMessageId && !(message.direction === "out" && payload.quoteToken)) return null;
+  const text = quoted ? (quoted.text || previewLabel(quoted)) : gettext("an earlier message");
+  return h("span", { class: "quote", "data-testid": "message-quote" }, icon("reply", 11), " " + text.slice(0, 120));
+}
+
+function previewLabel(message) {
+  return (MEDIA_LABELS[message.type] || (() => message.type))();
+}
+
+export function renderMessage(message, { me, showWho, onRetry, onImage, onQuote, quoted }) {
   const who = showWho ? senderName(message, me) : null;
   const element = h("li", {
     class: [
@@ -164,9 +187,11 @@ export function renderMessage(message, { me, showWho, onRetry, onImage }) {
     "data-status": message.status,
   },
   who ? h("span", { class: "who", text: who }) : null,
+  quoteBlock(message, quoted),
   body(message, { onImage }),
   h("span", { class: "meta" },
     h("time", { datetime: message.created_at || "", text: timeOfDay(message.created_at) }),
-    deliveryState(message, { onRetry })));
+    deliveryState(message, { onRetry }),
+    quoteButton(message, onQuote)));
   return element;
 }
