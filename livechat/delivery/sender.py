@@ -172,7 +172,7 @@ def _mark_sent(message: Message, line_message_id: str | None, via: str) -> None:
             line_message_id=line_message_id or None,
             next_attempt_at=None,
         )
-        publish.on_commit(_status_publication(message, Message.Status.SENT, ""))
+        publish.on_commit(_status_publication(message, Message.Status.SENT, "", via))
 
 
 def _mark_failed(message: Message, error: str) -> None:
@@ -197,8 +197,8 @@ def _schedule_retry(message: Message, error: str, delay: float) -> None:
     )
 
 
-def _status_publication(message: Message, status: str, error: str) -> publish.Publication:
-    return (groups.conversation(message.conversation_id), frames.message_status(message, status, error))
+def _status_publication(message: Message, status: str, error: str, via: str = "") -> publish.Publication:
+    return (groups.conversation(message.conversation_id), frames.message_status(message, status, error, via))
 
 
 def backoff_seconds(attempt: int) -> float:

@@ -72,10 +72,12 @@ def message_sent(client_id: str, message: Message) -> Frame:
     return Frame("message_sent", {"client_id": client_id, "message": message_payload(message)})
 
 
-def message_status(message: Message, status: str, error: str = "") -> Frame:
+def message_status(message: Message, status: str, error: str = "", sent_via: str = "") -> Frame:
     payload: JSON = {"message_id": message.pk, "conversation_id": message.conversation_id, "status": status}
     if error:
         payload["error"] = error
+    if sent_via:  # "reply" (free) or "push" (counts against LINE's quota)
+        payload["sent_via"] = sent_via
     return Frame("message_status", payload)
 
 

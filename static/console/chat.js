@@ -129,11 +129,12 @@ export class ChatView extends EventTarget {
     }
   }
 
-  updateStatus({ message_id: messageId, status, error }) {
+  updateStatus({ message_id: messageId, status, error, sent_via: sentVia }) {
     for (const message of this.messages.values()) {
       if (message.id === messageId) {
         message.status = status;
         message.error = error || "";
+        if (sentVia) message.sent_via = sentVia;
         this.render();
         return;
       }

@@ -648,6 +648,49 @@ def test_the_composer_sends_canned_replies_stickers_images_and_retries_what_line
     no_page_errors(people)
 
 
+def test_an_operator_quotes_a_customer_message_and_a_supervisor_sees_what_line_costs(
+    cluster: Cluster, browser: Any, people: list[Person], artifacts: Path
+) -> None:
+    cluster.manage(
+        "shell",
+        "-c",
+        "from accounts.models import User\n"
+        "User.objects.filter(username='malee').exists() or User.objects.create_user(username='malee',"
+        " password='pw-malee', display_name='Malee', role='supervisor')\n",
+    )
+    a = operator(browser, people, cluster, "somchai")
+    phone, _ = customer(browser, people, cluster.url, "Fah")
+    say(phone, "agent")
+    claim(a, "Fah")
+    say(phone, "ส่งของวันไหนคะ")
+    say(phone, "แล้วค่าส่งเท่าไหร่คะ")
+
+    # Quote the first question: the answer shows it quoted, and went out free with the reply token.
+    question = messages(a, sender="customer", text="ส่งของวันไหนคะ")
+    question.hover()
+    question.get_by_test_id("quote-button").click()
+    expect(a.get_by_test_id("composer-quote")).to_contain_text("ส่งของวันไหนคะ")
+    reply(a, "ส่งพรุ่งนี้ค่ะ")
+    answer = messages(a, sender="operator", text="ส่งพรุ่งนี้ค่ะ")
+    expect(answer.get_by_test_id("message-quote")).to_contain_text("ส่งของวันไหนคะ")
+    expect(answer.get_by_test_id("message-status")).to_have_attribute("data-via", "reply")
+    expect(a.get_by_test_id("composer-quote")).to_be_hidden()
+    expect(oa_bubbles(phone, "ส่งพรุ่งนี้ค่ะ")).to_have_count(1, timeout=20_000)
+    expect(a.get_by_test_id("line-usage")).to_have_count(0)  # an operator has no quota meter
+    a.screenshot(path=artifacts / "console-quote.png")
+
+    supervisor = open_page(browser, people).page
+    supervisor.goto(f"{cluster.url}/console/")
+    supervisor.get_by_test_id("login-username").fill("malee")
+    supervisor.get_by_test_id("login-password").fill("pw-malee")
+    supervisor.get_by_test_id("login-submit").click()
+    meter = supervisor.get_by_test_id("line-usage")
+    expect(meter).to_be_visible()
+    expect(meter).to_contain_text(re.compile(r"ตอบกลับฟรี [1-9]"))
+    supervisor.screenshot(path=artifacts / "console-line-usage.png")
+    no_page_errors(people)
+
+
 def test_without_a_websocket_the_console_works_over_rest(
     cluster: Cluster, browser: Any, people: list[Person], artifacts: Path
 ) -> None:
