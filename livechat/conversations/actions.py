@@ -534,20 +534,27 @@ def retry_message(message_id: int, actor: Actor) -> Message:
         if conversation.status == Status.CLOSED:
             raise ActionRefused("invalid_state", "The conversation is closed.")
         raise ActionRefused("invalid_state", "The customer unfollowed the account; LINE will not deliver.")
+    # A message that failed in a batch is sent again with its whole batch, under the batch's
+    # retry key: had LINE in fact taken the batch, it answers 409 instead of delivering twice.
+    batch = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED)
+    if message.batch_uuid is not None:
+        batch = Message.objects.filter(batch_uuid=message.batch_uuid, status=Message.Status.FAILED)
     with transaction.atomic():
-        retried = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED).update(
+        again = list(batch.select_for_update())
+        retried = batch.filter(pk__in=[m.pk for m in again]).update(
             status=Message.Status.PENDING,
             attempts=0,
             error="",
             next_attempt_at=timezone.now(),
             reply_attempted_at=None,  # an operator resending settles any doubt: it goes by push
         )
-        if not retried:
+        if not retried or message.pk not in {m.pk for m in again}:
             raise ActionRefused("invalid_state", "The message is no longer failed.")
         background.submit_on_commit(sender.deliver, message.pk)
-        publish.on_commit(
-            (groups.conversation(conversation.pk), frames.message_status(message, Message.Status.PENDING))
-        )
+        for member in again:
+            publish.on_commit(
+                (groups.conversation(conversation.pk), frames.message_status(member, Message.Status.PENDING))
+            )
     message.refresh_from_db()
     return message
 

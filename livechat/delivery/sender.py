@@ -3,9 +3,11 @@
 The path of a send:
 1. livechat.conversations.actions stores the message `pending` in the caller's transaction.
 2. After commit, a background thread `deliver` s it: it claims the row with a lease (a
-   conditional UPDATE, so two senders never both own it), uses a fresh reply token if one is
-   at hand (free) and otherwise pushes with `X-Line-Retry-Key` = the message's uuid, so a
-   repeated push is a no-op at LINE (409 = already accepted = sent).
+   conditional UPDATE, so two senders never both own it), together with up to four messages
+   queued right behind it (one request, in seq order: a batch, fixed before the first call),
+   uses a fresh reply token if one is at hand (free) and otherwise pushes with
+   `X-Line-Retry-Key` = the head message's uuid, so a repeated push is a no-op at LINE
+   (409 = already accepted = sent).
 3. 429, 5xx and network errors are retried with exponential backoff; after MAX_ATTEMPTS the
    message is `failed` with LINE's error. If the process dies mid-way, the lease runs out and
    the `worker` command claims the row and finishes the job.
@@ -115,72 +117,127 @@ def _reply_token_still_fresh(message: Message) -> bool:
     return timezone.now() - issued < timedelta(seconds=settings.LINE_REPLY_TOKEN_TTL_SECONDS)
 
 
-def _attempt(message: Message) -> None:
-    """One try at LINE. Raises LineError when LINE refuses or cannot be reached."""
-    if message.reply_attempted_at is not None:
-        _settle_unconfirmed_reply(message)
+def _batch(head: Message) -> list[Message]:
+    """The messages that go to LINE in one request with `head` (the first of its conversation's
+    line): up to 5, in seq order, so that the customer gets them together and one reply token
+    (free) carries them all.
+
+    A batch is fixed before its first call — its members share `batch_uuid`, the head's uuid,
+    which is also the push's retry key — and every later attempt sends exactly the same messages
+    again. Only messages never tried join one, and only as an unbroken run of the line.
+    """
+    if head.batch_uuid is not None:
+        return list(
+            Message.objects.select_related("conversation__contact", "operator")
+            .filter(batch_uuid=head.batch_uuid, status=Message.Status.PENDING)
+            .order_by("seq")
+        )
+    if head.attempts != 1 or head.reply_attempted_at is not None:
+        return [head]
+    with transaction.atomic():
+        following = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(
+                conversation_id=head.conversation_id,
+                direction=Message.Direction.OUT,
+                status=Message.Status.PENDING,
+                seq__gt=head.seq,
+            )
+            .order_by("seq")[: messaging_api.MAX_MESSAGES_PER_REQUEST - 1]
+        )
+        joining = []
+        for message in following:
+            if message.attempts or message.batch_uuid or message.reply_attempted_at or message.claimed_until:
+                break  # tried before, or someone holds it: the run ends here, the order holds
+            joining.append(message)
+        if not joining:
+            return [head]
+        ids = [head.pk, *(m.pk for m in joining)]
+        Message.objects.filter(pk__in=ids).update(batch_uuid=head.uuid, claimed_until=timezone.now() + LEASE)
+    head.batch_uuid = head.uuid
+    return [head, *Message.objects.select_related("operator").filter(pk__in=ids[1:]).order_by("seq")]
+
+
+def _retry_key(head: Message) -> str:
+    return str(head.batch_uuid or head.uuid)
+
+
+def _attempt(batch: list[Message]) -> None:
+    """One try at LINE with the batch (its head first). Raises LineError when LINE refuses or
+    cannot be reached."""
+    head = batch[0]
+    payloads = [m.payload for m in batch]
+    if head.reply_attempted_at is not None:
+        _settle_unconfirmed_reply(batch)
         return
-    user_id = message.conversation.contact.line_user_id
+    user_id = head.conversation.contact.line_user_id
     # Only a first attempt takes a reply token: every later one either settles that reply
     # (above) or is a push with the retry key, which LINE accepts once.
-    token = _take_reply_token(message) if message.attempts == 1 else ""
+    token = _take_reply_token(head) if head.attempts == 1 else ""
     if token:
         try:
-            ids = messaging_api.reply(token, [message.payload])
+            ids = messaging_api.reply(token, payloads)
         except messaging_api.LineError as exc:
             if exc.is_retryable:
                 raise  # the outcome is unknown: the next attempt settles it
             # Refused at once (an expired or already used token): ours did not go out.
-            Message.objects.filter(pk=message.pk).update(reply_attempted_at=None)
-            ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
-            _mark_sent(message, ids[0] if ids else None, Message.SentVia.PUSH)
+            Message.objects.filter(pk=head.pk).update(reply_attempted_at=None)
+            ids = messaging_api.push(user_id, payloads, retry_key=_retry_key(head))
+            _mark_sent(batch, ids, Message.SentVia.PUSH)
             return
-        _mark_sent(message, ids[0] if ids else None, Message.SentVia.REPLY)
+        _mark_sent(batch, ids, Message.SentVia.REPLY)
         return
-    ids = messaging_api.push(user_id, [message.payload], retry_key=str(message.uuid))
-    _mark_sent(message, ids[0] if ids else None, Message.SentVia.PUSH)
+    ids = messaging_api.push(user_id, payloads, retry_key=_retry_key(head))
+    _mark_sent(batch, ids, Message.SentVia.PUSH)
 
 
-def _settle_unconfirmed_reply(message: Message) -> None:
+def _settle_unconfirmed_reply(batch: list[Message]) -> None:
     """An earlier reply's answer was lost. LINE takes a reply token once: the same reply again
     is either delivered now (the first never arrived) or refused as an invalid token (the first
     did arrive). A push would be a second copy whenever the first had arrived."""
-    if not _reply_token_still_fresh(message):
+    head = batch[0]
+    if not _reply_token_still_fresh(head):
         # Nothing can tell any more whether it arrived: say so, and let a person decide.
-        logger.warning("message %s: reply unconfirmed and its token expired", message.pk)
-        _mark_failed(message, UNCONFIRMED_REPLY)
+        logger.warning("message %s: reply unconfirmed and its token expired", head.pk)
+        _mark_failed(batch, UNCONFIRMED_REPLY)
         return
     try:
-        ids = messaging_api.reply(message.reply_token, [message.payload])
+        ids = messaging_api.reply(head.reply_token, [m.payload for m in batch])
     except messaging_api.LineError as exc:
         if exc.status == 400 and "reply token" in exc.message.lower():
-            _mark_sent(message, None, Message.SentVia.REPLY)  # the earlier attempt delivered it
+            _mark_sent(batch, [], Message.SentVia.REPLY)  # the earlier attempt delivered it
             return
         raise
-    _mark_sent(message, ids[0] if ids else None, Message.SentVia.REPLY)
+    _mark_sent(batch, ids, Message.SentVia.REPLY)
 
 
-def _mark_sent(message: Message, line_message_id: str | None, via: str) -> None:
+def _mark_sent(batch: list[Message], line_message_ids: list[str], via: str) -> None:
+    """Every message of the batch went out; LINE's ids come in the order the messages were sent."""
     now = timezone.now()
+    ids: list[str | None] = (
+        list(line_message_ids) if len(line_message_ids) == len(batch) else [None] * len(batch)
+    )
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.SENT,
-            sent_at=now,
-            sent_via=via,
-            error="",
-            claimed_until=None,
-            line_message_id=line_message_id or None,
-            next_attempt_at=None,
-        )
-        publish.on_commit(_status_publication(message, Message.Status.SENT, "", via))
+        for message, line_message_id in zip(batch, ids, strict=True):
+            Message.objects.filter(pk=message.pk).update(
+                status=Message.Status.SENT,
+                sent_at=now,
+                sent_via=via,
+                error="",
+                claimed_until=None,
+                line_message_id=line_message_id or None,
+                next_attempt_at=None,
+            )
+            publish.on_commit(_status_publication(message, Message.Status.SENT, "", via))
 
 
-def _mark_failed(message: Message, error: str) -> None:
+def _mark_failed(batch: list[Message], error: str) -> None:
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk).update(
+        Message.objects.filter(pk__in=[m.pk for m in batch]).update(
             status=Message.Status.FAILED, error=error, claimed_until=None, next_attempt_at=None
         )
-        publish.on_commit(_status_publication(message, Message.Status.FAILED, error))
+        for message in batch:
+            publish.on_commit(_status_publication(message, Message.Status.FAILED, error))
 
 
 def _wait_for_line(message_id: int) -> None:
@@ -191,8 +248,8 @@ def _wait_for_line(message_id: int) -> None:
     )
 
 
-def _schedule_retry(message: Message, error: str, delay: float) -> None:
-    Message.objects.filter(pk=message.pk).update(
+def _schedule_retry(batch: list[Message], error: str, delay: float) -> None:
+    Message.objects.filter(pk__in=[m.pk for m in batch]).update(
         error=error, claimed_until=None, next_attempt_at=timezone.now() + timedelta(seconds=delay)
     )
 
@@ -245,7 +302,8 @@ def deliver_conversation(conversation_id: int) -> None:
 
 
 def _deliver_one(message_id: int) -> bool:
-    """Try one message, retrying in this thread while the backoff is short.
+    """Try one message (with the batch it heads), retrying in this thread while the backoff is
+    short.
 
     Returns True once it is settled (sent or failed), False if it was left for later (another
     sender holds it, or its next try is the worker's).
@@ -254,39 +312,40 @@ def _deliver_one(message_id: int) -> bool:
         message = _claim(message_id)
         if message is None:
             return False
+        batch = [message]
         try:
-            _attempt(message)
+            batch = _batch(message)
+            _attempt(batch)
             circuit.succeeded()
             return True
         except messaging_api.LineError as exc:
             if exc.already_accepted:  # a 409 to a push: an earlier try with its key went out
-                sent_id = exc.sent_message_ids[0] if exc.sent_message_ids else None
-                _mark_sent(message, sent_id, Message.SentVia.PUSH)
+                _mark_sent(batch, exc.sent_message_ids, Message.SentVia.PUSH)
                 circuit.succeeded()
                 return True
             if exc.is_monthly_limit:
                 logger.error("message %s: LINE's monthly message limit is reached: %s", message.pk, exc)
-                _mark_failed(message, MONTHLY_LIMIT_REACHED)
+                _mark_failed(batch, MONTHLY_LIMIT_REACHED)
                 publish.now([(groups.OPERATORS, frames.line_status("quota_exhausted", None))])
                 return True
             if exc.is_outage:
                 circuit.failed()
                 if circuit.state() != "closed":
                     # An outage, not this message's fault: it keeps its place and its attempts.
-                    _schedule_retry(message, exc.message or str(exc), 0)
+                    _schedule_retry(batch, exc.message or str(exc), 0)
                     _wait_for_line(message.pk)
                     return False
             if not exc.is_retryable or message.attempts >= MAX_ATTEMPTS:
                 logger.warning("message %s failed: %s", message.pk, exc)
                 unconfirmed = message.reply_attempted_at is not None and exc.is_retryable
-                _mark_failed(message, UNCONFIRMED_REPLY if unconfirmed else exc.message or str(exc))
+                _mark_failed(batch, UNCONFIRMED_REPLY if unconfirmed else exc.message or str(exc))
                 return True
             delay = backoff_seconds(message.attempts)
-            _schedule_retry(message, exc.message or str(exc), delay)
+            _schedule_retry(batch, exc.message or str(exc), delay)
             if delay > 10:  # long waits are the worker's job; don't hold a pool thread
                 return False
             time.sleep(delay)
         except Exception as exc:  # a bug or bad payload: never leave it pending forever
             logger.exception("message %s could not be sent", message_id)
-            _mark_failed(message, f"{type(exc).__name__}: {exc}")
+            _mark_failed(batch, f"{type(exc).__name__}: {exc}")
             return True

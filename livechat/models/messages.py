@@ -74,6 +74,9 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Messages sent to LINE in one request share this (the first one's uuid, also the push's
+    # retry key): every attempt sends the same batch again (livechat.delivery.sender).
+    batch_uuid = models.UUIDField(null=True, blank=True)
 
     class SentVia(models.TextChoices):
         NOT_SENT = "", _("Not sent")
@@ -113,6 +116,10 @@ class Message(models.Model):
                 fields=["next_attempt_at"],
                 condition=Q(status="pending"),
                 name="message_pending_idx",
+            ),
+            # A batch's members, for its retries.
+            models.Index(
+                fields=["batch_uuid"], condition=Q(batch_uuid__isnull=False), name="message_batch_idx"
             ),
             # The worker's scan for media still to download.
             models.Index(

@@ -256,9 +256,16 @@ def test_the_append_is_prepared_on_a_connection_after_a_few_runs():
     skips parsing and planning the webhook's statement."""
     Conversation.objects.create(contact=Contact.objects.create(line_user_id="U-prepared"))
 
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH conv AS%'")
+            return int(cursor.fetchone()[0])
+
+    # The pool may hand this test a connection an earlier test already prepared it on.
+    before = prepared()
     for n in range(6):
         assert _append(f"EV-prepared-{n}", f"message {n}", "U-prepared")[0] is not None
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH conv AS%'")
-        assert cursor.fetchone()[0] == 1
+    after = prepared()
+    assert after >= 1  # prepared (and kept) on this connection
+    assert after - before <= 1  # once, not once per run
