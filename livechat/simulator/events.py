@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from livechat.simulator.rules import new_reply_token
+from livechat.simulator.rules import new_mark_as_read_token, new_reply_token
 
 
 def sign(body: bytes, channel_secret: str) -> str:
@@ -50,7 +50,7 @@ def message_event(user_id: str, message: dict[str, Any], **kwargs: Any) -> dict[
     event["message"] = {
         "id": new_message_id(),
         "quoteToken": secrets.token_hex(16),
-        "markAsReadToken": secrets.token_hex(16),
+        "markAsReadToken": new_mark_as_read_token(),
         **message,
     }
     return event

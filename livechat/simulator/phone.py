@@ -91,6 +91,7 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}  # never SV
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_NAME = 200
 INBOX_ENDPOINTS = ("reply", "push", "loading")
+ACCEPTED = (200, 202)  # LINE answers a loading animation with 202
 INBOX_PAGE = 200
 
 
@@ -337,7 +338,7 @@ def inbox(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "since must be a number"}, status=400)
     user_ids = [u for u in request.GET.getlist("user_id") if USER_ID.fullmatch(u)]
     calls = SimulatorCall.objects.filter(
-        id__gt=since, user_id__in=user_ids, endpoint__in=INBOX_ENDPOINTS, response_status=200
+        id__gt=since, user_id__in=user_ids, endpoint__in=INBOX_ENDPOINTS, response_status__in=ACCEPTED
     ).order_by("id")[:INBOX_PAGE]
     items = [
         {

@@ -487,6 +487,17 @@ function actionButton(action, className) {
 }
 
 /** The bubble's content for one LINE message object; `kind` is a class for its look. */
+/** LINE takes only https URLs; the app's own images are shown by path on a dev server without TLS. */
+function shown(url) {
+  if (!url) return url;
+  try {
+    const parsed = new URL(url, window.location.href);
+    return parsed.host === window.location.host ? parsed.pathname + parsed.search : url;
+  } catch {
+    return url;
+  }
+}
+
 function messageBody(message, from) {
   switch (message.type) {
     case "text":
@@ -499,7 +510,7 @@ function messageBody(message, from) {
       const url =
         from === "user"
           ? message.id && data.urls.content.replace("MESSAGE_ID", encodeURIComponent(message.id))
-          : message.previewImageUrl || message.originalContentUrl;
+          : shown(message.previewImageUrl || message.originalContentUrl);
       const img = imageFor(url, S.image);
       if (!url) img.classList.add("placeholder");
       return [img, "image"];

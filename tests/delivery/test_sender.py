@@ -183,7 +183,7 @@ def test_a_429_storm_ends_in_failed_with_lines_error(chat, operator, line, settl
 
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
-    assert message.error == "The API rate limit has been exceeded"
+    assert message.error == "The API rate limit has been exceeded. Try again later."  # LINE's words
     assert message.attempts == sender.MAX_ATTEMPTS
     assert [c["status"] for c in sends(line)] == [429] * sender.MAX_ATTEMPTS
     assert delivered(line) == []
@@ -410,7 +410,7 @@ def test_two_workers_at_once_send_each_pending_message_once(chat, line):
 def test_text_over_5000_characters_is_refused_with_a_clear_error_and_nothing_stored(chat, operator, line):
     before = Message.objects.count()
 
-    with pytest.raises(outbox.OutboundRefused, match="5001 characters .* accepts at most 5000"):
+    with pytest.raises(outbox.OutboundRefused, match=r"5001 characters .* accepts at most 5000"):
         send_as_operator(chat, operator, "ก" * 5001)
     with pytest.raises(outbox.OutboundRefused, match="5001 characters"), transaction.atomic():
         actions.queue_outbound(
