@@ -206,22 +206,27 @@ def event_for(user_id: str, kind: str, form: Any, upload: Any = None) -> dict[st
             raise Refused(_("Unknown place.")) from None
         return events.location_event(user_id, **place)
     if kind == "postback":
+        # What LINE sends for a tap on a postback action: its data, and a picker's params. The
+        # action's displayText is drawn in the user's own chat by the page, never sent.
         data = str(form.get("data", ""))
         if not data:
             raise Refused(_("A postback needs data."))
-        event = events.postback_event(user_id, data[:300], str(form.get("display_text", ""))[:300])
-        params = form.get("params")
-        if params:  # a datetime picker's answer: {"date": …} / {"time": …} / {"datetime": …}
-            try:
-                event["postback"]["params"] = {str(k): str(v) for k, v in json.loads(params).items()}
-            except (ValueError, AttributeError):
-                raise Refused(_("Bad postback parameters.")) from None
-        return event
+        return events.postback_event(user_id, data[:300], _postback_params(form.get("params")))
     if kind == "follow":
         return events.follow_event(user_id)
     if kind == "unfollow":
         return events.unfollow_event(user_id)
     raise Refused(_("Unknown action."))
+
+
+def _postback_params(params: Any) -> dict[str, str] | None:
+    """A datetime picker's answer: {"date": …} / {"time": …} / {"datetime": …}."""
+    if not params:
+        return None
+    try:
+        return {str(k): str(v) for k, v in json.loads(params).items()}
+    except (ValueError, AttributeError):
+        raise Refused(_("Bad postback parameters.")) from None
 
 
 def deliver(request: HttpRequest, event: dict[str, Any]) -> int:

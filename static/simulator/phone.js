@@ -14,7 +14,8 @@
  *                                           state are outside the bubble element
  *   [data-testid=quick-reply]               a quick reply chip of the latest OA message; a tap
  *                                           sends its action (message → text, postback →
- *                                           postback with displayText)
+ *                                           postback; its displayText is drawn as the
+ *                                           customer's message but, as at LINE, never sent)
  *   [data-testid=follow] / [data-testid=unfollow]   send a follow / unfollow event
  *   [data-testid=send-sticker]              sends the default sticker (446/1988) at once
  *   [data-testid=sticker-picker]            opens the picker of [data-testid=sticker-option]s;
@@ -259,12 +260,7 @@ $("new-user-form").addEventListener("submit", async (event) => {
 /** What the customer's own phone shows for an event it sent. */
 function ownItemFor(event) {
   if (event.type === "message") return { from: "user", message: event.message };
-  if (event.type === "postback") {
-    const shown = event.postback.displayText;
-    return shown
-      ? { from: "user", message: { type: "text", text: shown } }
-      : { from: "system", text: S.postbackSent.replace("{data}", event.postback.data) };
-  }
+  if (event.type === "postback") return null; // LINE sends no displayText: keep what was drawn
   if (event.type === "follow") return { from: "system", text: S.followed.replace("{oa}", data.oaName) };
   if (event.type === "unfollow") return { from: "system", text: S.unfollowed.replace("{oa}", data.oaName) };
   return null;
@@ -318,7 +314,7 @@ async function deliver(userId, item, fields, file) {
     result = { ok: false, status: 0, body: { error: S.networkError } };
   }
   const { event, webhook_status: webhookStatus, at } = result.body;
-  Object.assign(item, event ? ownItemFor(event) : {}, at ? { at } : {});
+  Object.assign(item, (event && ownItemFor(event)) || {}, at ? { at } : {});
   item.status = result.ok ? "sent" : "failed";
   item.error = result.ok
     ? ""

@@ -117,7 +117,7 @@ def test_cards_quick_replies_media_and_tabs(live_daphne, page, page_errors, arti
     expect(chips).to_have_text(["คุยกับเจ้าหน้าที่", "Hours"])
     page.screenshot(path=artifacts / "phone-page-cards.png")
 
-    chips.first.click()  # a postback with displayText: shown as the customer's message
+    chips.first.click()  # a postback with displayText: drawn as the customer's message, not sent
     mine = page.locator("[data-testid=bubble][data-from=user]")
     expect(mine.last).to_have_text("คุยกับเจ้าหน้าที่")
     expect(chips).to_have_count(0)  # quick replies go away once the customer answers

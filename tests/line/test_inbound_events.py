@@ -386,7 +386,7 @@ def test_it_records_an_unfollow_from_someone_it_never_met(webhook):
 def test_a_handoff_postback_puts_the_customer_in_the_queue(line, webhook, settle):
     user = ev.new_user_id()
 
-    response = webhook(ev.postback_event(user, "action=handoff&from=richmenu", display_text="Talk to us"))
+    response = webhook(ev.postback_event(user, "action=handoff&from=richmenu"))  # LINE sends only data
     settle()
 
     assert response.status_code == 200
@@ -395,8 +395,9 @@ def test_a_handoff_postback_puts_the_customer_in_the_queue(line, webhook, settle
     assert conversation.handoff_requested_at is not None
     postback = conversation.messages.get(direction=Message.Direction.IN)
     assert postback.type == Message.Type.POSTBACK
-    assert postback.text == "Talk to us"
     assert postback.payload["data"] == "action=handoff&from=richmenu"
+    # TODO(main developer, issue 12 §1 "Postback text"): assert the readable text operators see
+    # for this postback (the rich menu action's label, or a readable rendering of the data).
     assert ConversationEvent.objects.filter(
         conversation=conversation, kind=ConversationEvent.Kind.HANDOFF, to_status="waiting"
     ).exists()

@@ -228,13 +228,18 @@ def test_an_uploaded_photo_is_sent_as_is_but_never_svg(phone, settle):
 @live
 def test_a_quick_reply_postback_from_the_phone_hands_the_customer_over(phone, settle):
     user = phone.create_user()
+    # The page sends the button's displayText too (it draws it as the customer's message);
+    # like LINE, the webhook carries only the postback's data.
     response = phone.send(user, "postback", data="action=handoff", display_text="คุยกับเจ้าหน้าที่")
     assert response.status_code == 200
-    assert response.json()["event"]["postback"] == {"data": "action=handoff", "displayText": "คุยกับเจ้าหน้าที่"}
+    assert response.json()["event"]["postback"] == {"data": "action=handoff"}
     settle()
 
     message = Message.objects.get(direction=Message.Direction.IN)
-    assert (message.type, message.text) == ("postback", "คุยกับเจ้าหน้าที่")
+    assert message.type == "postback"
+    assert message.payload["data"] == "action=handoff"
+    # TODO(main developer, issue 12 §1 "Postback text"): assert the readable text the console
+    # shows for a postback (the label of the action we sent) once inbound.py renders it.
     assert message.conversation.status == Conversation.Status.WAITING
     assert any("ลำดับที่ 1" in text for text in phone.texts(user))
 
