@@ -25,7 +25,8 @@
  *   [data-testid=send-location]             sends the selected Bangkok place (Siam Paragon first)
  *   [data-testid=user-tab][data-user-id=…]  one tab per open LINE user; aria-selected="true" on
  *                                           the active one
- *   [data-testid=user-name-input] + [data-testid=create-user]   create a user and open its tab
+ *   [data-testid=user-name-input] + [data-testid=create-user]   create a user and open its tab;
+ *                                           the new user adds the OA as a friend (a follow event)
  * A user can also be opened directly: /simulator/?user=<U + 32 hex>&name=<name>.
  * Bubbles carry data-state="sending" | "sent" | "failed" (user) and the page sets
  * body[data-ready] once its first poll has finished.
@@ -253,7 +254,25 @@ $("new-user-form").addEventListener("submit", async (event) => {
   data.knownUsers.unshift(result.body);
   addKnownUser(result.body, true);
   openUser(result.body);
+  if (result.body.follow) showFollow(result.body.userId, result.body.follow);
 });
+
+/** A new user added the OA as a friend: the note their chat starts with, and whether it arrived. */
+function showFollow(userId, follow) {
+  const sent = follow.webhook_status === 200;
+  const item = {
+    from: "system",
+    text: S.followed.replace("{oa}", data.oaName),
+    at: follow.at || new Date().toISOString(),
+    status: sent ? "sent" : "failed",
+    error: sent ? "" : S.sendFailed.replace("{status}", String(follow.webhook_status)),
+    key: `own-${itemSeq++}`,
+  };
+  state.blocked.set(userId, false);
+  addItem(userId, item);
+  renderTabs();
+  save();
+}
 
 /* ---------- sending -------------------------------------------------------------------------- */
 
