@@ -87,12 +87,12 @@ def store(original: File, preview: File | None) -> StoredImage:
 
 
 def public_url(request: HttpRequest, token: str, name: str) -> str:
-    """The absolute URL LINE fetches. LINE requires https; the simulator (and its phone page,
-    which shows the image from this URL) takes the scheme the console was reached with."""
+    """The absolute URL LINE fetches. LINE (and the simulator, which refuses what LINE refuses)
+    takes only https; pages served over plain http in development show it by its path."""
     path = reverse("livechat:outbound-media", args=[token, name])
     base = getattr(settings, "PUBLIC_BASE_URL", "")
     url = base.rstrip("/") + path if base else request.build_absolute_uri(path)
-    if not settings.LINE_SIMULATOR and url.startswith("http://"):
+    if url.startswith("http://"):
         url = "https://" + url.removeprefix("http://")
     return url
 

@@ -1,4 +1,5 @@
-"""Steering the simulator: what was sent, faults to inject, a clean slate.
+"""Steering the simulator: what was sent, faults to inject, the monthly quota, content that LINE
+is still preparing, a clean slate.
 
 Who may call: with DEBUG on, anyone who can reach the app while the simulator is enabled. With
 DEBUG off (the benches, the browser tests, a demo server): a signed-in staff user, or a caller
@@ -15,9 +16,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from livechat.simulator.models import SimulatorCall, SimulatorFault, SimulatorUsedKey
+from livechat.simulator import api
+from livechat.simulator.models import (
+    SimulatorCall,
+    SimulatorContent,
+    SimulatorFault,
+    SimulatorQuota,
+    SimulatorUsedKey,
+)
 
 
 def controllers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -97,4 +105,45 @@ def reset(request: HttpRequest) -> JsonResponse:
     SimulatorFault.objects.all().delete()
     SimulatorCall.objects.all().delete()
     SimulatorUsedKey.objects.all().delete()
+    SimulatorQuota.objects.all().delete()
     return JsonResponse({})
+
+
+def _quota_state() -> dict[str, Any]:
+    return {"limit": api.quota_limit(), "used": api.quota_used()}
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def quota(request: HttpRequest) -> JsonResponse:
+    """GET: {"limit", "used"}. POST {"limit": N} sets this month's push limit; {"limit": null}
+    lifts it (LINE's quota type "none"). Pushes beyond it answer LINE's 429 "monthly limit"."""
+    if request.method == "POST":
+        try:
+            spec = json.loads(request.body or b"{}")
+            limit = spec["limit"]
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+                raise ValueError(limit)
+        except (ValueError, TypeError, KeyError):
+            return JsonResponse({"error": 'Expected {"limit": N} (N ≥ 0) or {"limit": null}'}, status=400)
+        SimulatorQuota.objects.all().delete()
+        if limit is not None:
+            SimulatorQuota.objects.create(limit=limit)
+    return JsonResponse(_quota_state())
+
+
+@csrf_exempt
+@require_POST
+def transcoding(request: HttpRequest) -> JsonResponse:
+    """{"message_id": …, "status": "processing"|"succeeded"|"failed"}: how far LINE is with
+    preparing a video or audio a user sent (its content answers 202 while processing)."""
+    try:
+        spec = json.loads(request.body or b"{}")
+        message_id, status = str(spec["message_id"]), str(spec["status"])
+    except (ValueError, TypeError, KeyError):
+        return JsonResponse({"error": "Expected {message_id, status}"}, status=400)
+    if status not in SimulatorContent.Transcoding.values:
+        return JsonResponse({"error": "status is processing, succeeded or failed"}, status=400)
+    if not SimulatorContent.objects.filter(message_id=message_id).update(transcoding=status):
+        return JsonResponse({"error": "No content with this message id"}, status=404)
+    return JsonResponse({"message_id": message_id, "status": status})

@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from livechat.simulator.rules import new_reply_token
+from livechat.simulator.rules import new_mark_as_read_token, new_reply_token
 
 
 def sign(body: bytes, channel_secret: str) -> str:
@@ -50,7 +50,7 @@ def message_event(user_id: str, message: dict[str, Any], **kwargs: Any) -> dict[
     event["message"] = {
         "id": new_message_id(),
         "quoteToken": secrets.token_hex(16),
-        "markAsReadToken": secrets.token_hex(16),
+        "markAsReadToken": new_mark_as_read_token(),
         **message,
     }
     return event
@@ -96,11 +96,15 @@ def location_event(
     )
 
 
-def postback_event(user_id: str, data: str, display_text: str = "", **kwargs: Any) -> dict[str, Any]:
+def postback_event(
+    user_id: str, data: str, params: dict[str, str] | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """A tap on a postback action. LINE sends only `data` (and a picker's `params`): the
+    action's displayText is shown in the user's chat as their message, never put in the webhook."""
     event = _base("postback", user_id, **kwargs)
     event["postback"] = {"data": data}
-    if display_text:
-        event["postback"]["displayText"] = display_text
+    if params:
+        event["postback"]["params"] = params
     return event
 
 

@@ -18,6 +18,7 @@ class SimulatorCall(models.Model):
     user_id = models.CharField(max_length=64, blank=True, db_index=True)
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)  # the X-Line-Request-Id it was answered with
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -32,6 +33,10 @@ class SimulatorUsedKey(models.Model):
 
     key = models.CharField(max_length=128, unique=True)
     kind = models.CharField(max_length=12)  # "reply_token" | "retry_key"
+    # For a retry key: the sentMessages of the push it was accepted with. LINE answers a second
+    # push with the same key 409 and these, so the sender learns the ids of what went out.
+    sent_messages = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)  # of that push: X-Line-Accepted-Request-Id
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -63,6 +68,9 @@ class SimulatorProfile(models.Model):
     picture_url = models.URLField(max_length=1000, blank=True)
     status_message = models.CharField(max_length=500, blank=True)
     language = models.CharField(max_length=16, default="th")
+    # LINE shows a profile only to an account the user has as a friend: one who blocked the
+    # account (unfollowed) is a 404, like a user LINE never heard of.
+    is_friend = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,9 +84,32 @@ class SimulatorContent(models.Model):
     """The bytes behind an image/video/audio/file message a fake user sent."""
 
     message_id = models.CharField(max_length=64, unique=True)
+
+    class Transcoding(models.TextChoices):
+        """LINE prepares a user's video or audio before it can be downloaded."""
+
+        PROCESSING = "processing"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
     content_type = models.CharField(max_length=100, default="application/octet-stream")
     data = models.BinaryField()
+    transcoding = models.CharField(max_length=12, choices=Transcoding.choices, default=Transcoding.SUCCEEDED)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"content {self.message_id}"
+
+
+class SimulatorQuota(models.Model):
+    """The channel's monthly target limit for pushed messages (one row; none = no limit).
+
+    Replies are free at LINE and do not count; a push counts once per recipient, however many
+    message objects it carries (LINE counts messages by the people they reach).
+    """
+
+    limit = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"quota {self.limit if self.limit is not None else 'none'}"

@@ -91,6 +91,7 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}  # never SV
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_NAME = 200
 INBOX_ENDPOINTS = ("reply", "push", "loading")
+ACCEPTED = (200, 202)  # LINE answers a loading animation with 202
 INBOX_PAGE = 200
 
 
@@ -205,22 +206,35 @@ def event_for(user_id: str, kind: str, form: Any, upload: Any = None) -> dict[st
             raise Refused(_("Unknown place.")) from None
         return events.location_event(user_id, **place)
     if kind == "postback":
+        # What LINE sends for a tap on a postback action: its data, and a picker's params. The
+        # action's displayText is drawn in the user's own chat by the page, never sent.
         data = str(form.get("data", ""))
         if not data:
             raise Refused(_("A postback needs data."))
-        event = events.postback_event(user_id, data[:300], str(form.get("display_text", ""))[:300])
-        params = form.get("params")
-        if params:  # a datetime picker's answer: {"date": …} / {"time": …} / {"datetime": …}
-            try:
-                event["postback"]["params"] = {str(k): str(v) for k, v in json.loads(params).items()}
-            except (ValueError, AttributeError):
-                raise Refused(_("Bad postback parameters.")) from None
-        return event
+        return events.postback_event(user_id, data[:300], _postback_params(form.get("params")))
     if kind == "follow":
+        befriend(user_id, True)
         return events.follow_event(user_id)
     if kind == "unfollow":
+        befriend(user_id, False)
         return events.unfollow_event(user_id)
     raise Refused(_("Unknown action."))
+
+
+def _postback_params(params: Any) -> dict[str, str] | None:
+    """A datetime picker's answer: {"date": …} / {"time": …} / {"datetime": …}."""
+    if not params:
+        return None
+    try:
+        return {str(k): str(v) for k, v in json.loads(params).items()}
+    except (ValueError, AttributeError):
+        raise Refused(_("Bad postback parameters.")) from None
+
+
+def befriend(user_id: str, is_friend: bool) -> None:
+    """The user adds (or blocks) the account on LINE: from now on LINE answers their profile
+    (or a 404). LINE knows this before it tells the app, so it is noted before the webhook."""
+    SimulatorProfile.objects.filter(user_id=user_id).update(is_friend=is_friend)
 
 
 def deliver(request: HttpRequest, event: dict[str, Any]) -> int:
@@ -264,7 +278,8 @@ def _strings() -> dict[str, str]:
 
 @require_GET
 def page(request: HttpRequest) -> HttpResponse:
-    """The phone. `?user=<id>&name=<name>` opens (creating if needed) that user directly."""
+    """The phone. `?user=<id>&name=<name>` opens (creating if needed) that user directly: one who
+    has the account as a friend already (no follow event is sent, as if they added it earlier)."""
     initial: dict[str, str] | None = None
     error = ""
     user_id, name = request.GET.get("user", "").strip(), request.GET.get("name", "").strip()
@@ -293,16 +308,30 @@ def page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def users(request: HttpRequest) -> JsonResponse:
-    """Create a fake user (`name`, `picture_url`), or update one (`user_id`)."""
+    """Create a fake user (`name`, `picture_url`), or update one (`user_id`).
+
+    A new user adds the account as a friend, as one does on LINE to start chatting: the app gets
+    their follow event (answered in `follow`: the webhook's status, when, and the event).
+    """
+    user_id = request.POST.get("user_id", "").strip()
     try:
-        profile = save_profile(
-            request.POST.get("name", ""),
-            request.POST.get("picture_url", ""),
-            request.POST.get("user_id", "").strip(),
-        )
+        profile = save_profile(request.POST.get("name", ""), request.POST.get("picture_url", ""), user_id)
     except Refused as refused:
         return JsonResponse({"error": str(refused)}, status=400)
-    return JsonResponse(profile_payload(profile))
+    payload: dict[str, Any] = profile_payload(profile)
+    if not user_id:
+        payload["follow"] = _deliver_reporting(request, events.follow_event(profile.user_id))
+    return JsonResponse(payload)
+
+
+def _deliver_reporting(request: HttpRequest, event: dict[str, Any]) -> dict[str, Any]:
+    """Deliver the event; what the page shows about it (a webhook that failed is not hidden)."""
+    at = timezone.now()
+    try:
+        status = deliver(request, event)
+    except httpx.HTTPError as exc:
+        return {"webhook_status": 0, "error": f"{type(exc).__name__}: {exc}", "event": event}
+    return {"webhook_status": status, "at": at.isoformat(), "event": event}
 
 
 @require_POST
@@ -337,7 +366,7 @@ def inbox(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "since must be a number"}, status=400)
     user_ids = [u for u in request.GET.getlist("user_id") if USER_ID.fullmatch(u)]
     calls = SimulatorCall.objects.filter(
-        id__gt=since, user_id__in=user_ids, endpoint__in=INBOX_ENDPOINTS, response_status=200
+        id__gt=since, user_id__in=user_ids, endpoint__in=INBOX_ENDPOINTS, response_status__in=ACCEPTED
     ).order_by("id")[:INBOX_PAGE]
     items = [
         {

@@ -26,6 +26,10 @@ def _api(name: str) -> Callable[..., HttpResponse]:
     return csrf_exempt(simulator_only(lambda request, **kw: api.endpoint(request, name, **kw)))
 
 
+def _control(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return csrf_exempt(simulator_only(control.controllers_only(view)))
+
+
 app_name = "simulator"
 urlpatterns = [
     path("", simulator_only(phone.page), name="phone"),
@@ -40,8 +44,15 @@ urlpatterns = [
     path("line-api/v2/bot/chat/markAsRead", _api("mark_as_read"), name="mark-as-read"),
     path("line-api/v2/bot/message/quota", _api("quota"), name="quota"),
     path("line-api/v2/bot/message/quota/consumption", _api("quota_consumption"), name="quota-consumption"),
-    path("line-api/v2/bot/message/<str:message_id>/content", simulator_only(api.content), name="content"),
-    path("control/calls", simulator_only(control.controllers_only(control.calls)), name="calls"),
-    path("control/fail", csrf_exempt(simulator_only(control.controllers_only(control.fail))), name="fail"),
-    path("control/reset", csrf_exempt(simulator_only(control.controllers_only(control.reset))), name="reset"),
+    path("line-api/v2/bot/message/<str:message_id>/content", _api("content"), name="content"),
+    path(
+        "line-api/v2/bot/message/<str:message_id>/content/transcoding",
+        _api("transcoding"),
+        name="content-transcoding",
+    ),
+    path("control/calls", _control(control.calls), name="calls"),
+    path("control/fail", _control(control.fail), name="fail"),
+    path("control/reset", _control(control.reset), name="reset"),
+    path("control/quota", _control(control.quota), name="quota-control"),
+    path("control/transcoding", _control(control.transcoding), name="transcoding-control"),
 ]

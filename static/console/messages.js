@@ -26,9 +26,21 @@ function richText(text) {
   return parts;
 }
 
+/** An image URL we gave LINE (always https) for one of our own files: shown by its path, so a
+    development server without TLS still shows it. */
+function shown(url) {
+  if (!url) return url;
+  try {
+    const parsed = new URL(url, window.location.href);
+    return parsed.host === window.location.host ? parsed.pathname + parsed.search : url;
+  } catch {
+    return url;
+  }
+}
+
 function mediaSource(message) {
   const payload = message.payload || {};
-  return message.media_url || payload.originalContentUrl || null;
+  return message.media_url || shown(payload.originalContentUrl) || null;
 }
 
 const MEDIA_LABELS = {
@@ -60,7 +72,7 @@ function body(message, { onImage }) {
       }));
     case "image": {
       const full = mediaSource(message) || message.local_url;
-      const thumb = payload.previewImageUrl || message.local_url || full;
+      const thumb = shown(payload.previewImageUrl) || message.local_url || full;
       if (!full) return mediaPlaceholder(message);
       const img = h("img", { class: "thumb", src: thumb, alt: gettext("Image"), loading: "lazy", "data-testid": "message-image" });
       img.addEventListener("click", () => onImage && onImage(full));

@@ -14,7 +14,8 @@
  *                                           state are outside the bubble element
  *   [data-testid=quick-reply]               a quick reply chip of the latest OA message; a tap
  *                                           sends its action (message → text, postback →
- *                                           postback with displayText)
+ *                                           postback; its displayText is drawn as the
+ *                                           customer's message but, as at LINE, never sent)
  *   [data-testid=follow] / [data-testid=unfollow]   send a follow / unfollow event
  *   [data-testid=send-sticker]              sends the default sticker (446/1988) at once
  *   [data-testid=sticker-picker]            opens the picker of [data-testid=sticker-option]s;
@@ -24,7 +25,8 @@
  *   [data-testid=send-location]             sends the selected Bangkok place (Siam Paragon first)
  *   [data-testid=user-tab][data-user-id=…]  one tab per open LINE user; aria-selected="true" on
  *                                           the active one
- *   [data-testid=user-name-input] + [data-testid=create-user]   create a user and open its tab
+ *   [data-testid=user-name-input] + [data-testid=create-user]   create a user and open its tab;
+ *                                           the new user adds the OA as a friend (a follow event)
  * A user can also be opened directly: /simulator/?user=<U + 32 hex>&name=<name>.
  * Bubbles carry data-state="sending" | "sent" | "failed" (user) and the page sets
  * body[data-ready] once its first poll has finished.
@@ -252,19 +254,32 @@ $("new-user-form").addEventListener("submit", async (event) => {
   data.knownUsers.unshift(result.body);
   addKnownUser(result.body, true);
   openUser(result.body);
+  if (result.body.follow) showFollow(result.body.userId, result.body.follow);
 });
+
+/** A new user added the OA as a friend: the note their chat starts with, and whether it arrived. */
+function showFollow(userId, follow) {
+  const sent = follow.webhook_status === 200;
+  const item = {
+    from: "system",
+    text: S.followed.replace("{oa}", data.oaName),
+    at: follow.at || new Date().toISOString(),
+    status: sent ? "sent" : "failed",
+    error: sent ? "" : S.sendFailed.replace("{status}", String(follow.webhook_status)),
+    key: `own-${itemSeq++}`,
+  };
+  state.blocked.set(userId, false);
+  addItem(userId, item);
+  renderTabs();
+  save();
+}
 
 /* ---------- sending -------------------------------------------------------------------------- */
 
 /** What the customer's own phone shows for an event it sent. */
 function ownItemFor(event) {
   if (event.type === "message") return { from: "user", message: event.message };
-  if (event.type === "postback") {
-    const shown = event.postback.displayText;
-    return shown
-      ? { from: "user", message: { type: "text", text: shown } }
-      : { from: "system", text: S.postbackSent.replace("{data}", event.postback.data) };
-  }
+  if (event.type === "postback") return null; // LINE sends no displayText: keep what was drawn
   if (event.type === "follow") return { from: "system", text: S.followed.replace("{oa}", data.oaName) };
   if (event.type === "unfollow") return { from: "system", text: S.unfollowed.replace("{oa}", data.oaName) };
   return null;
@@ -318,7 +333,7 @@ async function deliver(userId, item, fields, file) {
     result = { ok: false, status: 0, body: { error: S.networkError } };
   }
   const { event, webhook_status: webhookStatus, at } = result.body;
-  Object.assign(item, event ? ownItemFor(event) : {}, at ? { at } : {});
+  Object.assign(item, (event && ownItemFor(event)) || {}, at ? { at } : {});
   item.status = result.ok ? "sent" : "failed";
   item.error = result.ok
     ? ""
@@ -487,6 +502,17 @@ function actionButton(action, className) {
 }
 
 /** The bubble's content for one LINE message object; `kind` is a class for its look. */
+/** LINE takes only https URLs; the app's own images are shown by path on a dev server without TLS. */
+function shown(url) {
+  if (!url) return url;
+  try {
+    const parsed = new URL(url, window.location.href);
+    return parsed.host === window.location.host ? parsed.pathname + parsed.search : url;
+  } catch {
+    return url;
+  }
+}
+
 function messageBody(message, from) {
   switch (message.type) {
     case "text":
@@ -499,7 +525,7 @@ function messageBody(message, from) {
       const url =
         from === "user"
           ? message.id && data.urls.content.replace("MESSAGE_ID", encodeURIComponent(message.id))
-          : message.previewImageUrl || message.originalContentUrl;
+          : shown(message.previewImageUrl || message.originalContentUrl);
       const img = imageFor(url, S.image);
       if (!url) img.classList.add("placeholder");
       return [img, "image"];

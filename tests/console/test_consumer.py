@@ -19,6 +19,7 @@ from livechat.conversations.store import append_message, start_conversation
 from livechat.models import Contact, Conversation, ConversationEvent, Message, ReadMarker
 from livechat.realtime import protocol
 from livechat.simulator import events as ev
+from livechat.simulator.rules import new_mark_as_read_token
 from tests.conftest import post_webhook
 from tests.ws import connect, operator_socket
 
@@ -40,7 +41,7 @@ def make_conversation(
                 text=f"ข้อความ {i + 1}",
                 status="received",
                 reply_token=f"token-{i}",
-                mark_as_read_token=f"read-{i}",
+                mark_as_read_token=new_mark_as_read_token(),  # as LINE hands them out
             )
         now = timezone.now()
         Conversation.objects.filter(pk=conversation.pk).update(
@@ -543,7 +544,8 @@ async def test_mark_read_records_progress_and_tells_line_once(operator, line):
     marker = await sync_to_async(ReadMarker.objects.get)(conversation_id=conversation_id, operator=operator)
     assert marker.last_read_seq == 3
     calls = await sync_to_async(line.calls)(endpoint="mark_as_read")
-    assert [c["body"]["markAsReadToken"] for c in calls] == ["read-2"]
+    third = await sync_to_async(Message.objects.get)(conversation_id=conversation_id, seq=3)
+    assert [(c["body"]["markAsReadToken"], c["status"]) for c in calls] == [(third.mark_as_read_token, 200)]
     await socket.close()
 
 

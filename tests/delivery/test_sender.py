@@ -188,7 +188,7 @@ def test_a_429_storm_ends_in_failed_with_lines_error(chat, operator, line, settl
 
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
-    assert message.error == "The API rate limit has been exceeded"
+    assert message.error == "The API rate limit has been exceeded. Try again later."  # LINE's words
     assert message.attempts == sender.MAX_ATTEMPTS
     assert [c["status"] for c in sends(line)] == [429] * sender.MAX_ATTEMPTS
     assert delivered(line) == []

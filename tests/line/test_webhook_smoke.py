@@ -2,12 +2,14 @@ import pytest
 
 from livechat.models import Contact, Conversation, Message, WebhookEvent
 from livechat.simulator import events as ev
+from livechat.simulator.models import SimulatorProfile
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smoke]
 
 
 def test_a_customer_asking_for_a_human_is_queued_and_told_their_position(line, webhook, settle):
     user = ev.new_user_id()
+    SimulatorProfile.objects.create(user_id=user, display_name="คุณสมศรี")  # a friend of the OA on LINE
     response = webhook(ev.text_event(user, "สวัสดีค่ะ"), ev.text_event(user, "คุยกับเจ้าหน้าที่"))
     assert response.status_code == 200
     settle()
@@ -22,7 +24,7 @@ def test_a_customer_asking_for_a_human_is_queued_and_told_their_position(line, w
     (reply,) = line.calls(endpoint="reply")
     assert reply["status"] == 200
     assert "ลำดับที่ 1" in reply["body"]["messages"][0]["text"]
-    assert Contact.objects.get(line_user_id=user).display_name == f"LINE user {user[-4:]}"
+    assert Contact.objects.get(line_user_id=user).display_name == "คุณสมศรี"  # from LINE's profile API
     assert WebhookEvent.objects.count() == 2
 
 

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import URLPattern
 
 from livechat.simulator import urls as simulator_urls
-from livechat.simulator.models import SimulatorCall, SimulatorContent
-from livechat.simulator.rules import new_reply_token
+from livechat.simulator.models import SimulatorCall, SimulatorContent, SimulatorProfile
+from livechat.simulator.rules import new_mark_as_read_token, new_reply_token
 
 pytestmark = pytest.mark.django_db
 
@@ -148,8 +148,11 @@ def test_a_reused_retry_key_is_answered_with_409(line_api):
 
     assert first.status_code == 200
     assert second.status_code == 409
-    assert second.json() == {"message": "The retry key is already accepted"}
-    assert second["X-Line-Accepted-Request-Id"]
+    assert second.json() == {
+        "message": "The retry key is already accepted",
+        "sentMessages": first.json()["sentMessages"],  # what the first, accepted push sent
+    }
+    assert second["X-Line-Accepted-Request-Id"] == first["X-Line-Request-Id"]
     assert push(line_api, [text(5)], retry_key=str(uuid.uuid4())).status_code == 200
 
 
@@ -199,6 +202,7 @@ def test_it_delays_an_answer_when_told(line_api, client):
 
 def test_it_serves_a_users_content_and_profile(line_api):
     SimulatorContent.objects.create(message_id="42", content_type="image/png", data=b"\x89PNG")
+    SimulatorProfile.objects.create(user_id=USER, display_name="LINE user 1111")
 
     content = line_api("GET", "/message/42/content")
     profile = line_api("GET", f"/profile/{USER}")
@@ -212,11 +216,12 @@ def test_it_serves_a_users_content_and_profile(line_api):
 
 
 def test_it_accepts_loading_animation_mark_as_read_and_quota(line_api):
-    assert line_api("POST", "/chat/loading/start", {"chatId": USER, "loadingSeconds": 20}).status_code == 200
+    assert line_api("POST", "/chat/loading/start", {"chatId": USER, "loadingSeconds": 20}).status_code == 202
     assert line_api("POST", "/chat/loading/start", {"chatId": USER, "loadingSeconds": 7}).status_code == 400
-    assert line_api("POST", "/chat/markAsRead", {"markAsReadToken": "abc"}).status_code == 200
+    token = new_mark_as_read_token()  # as the simulator hands them out in webhook events
+    assert line_api("POST", "/chat/markAsRead", {"markAsReadToken": token}).status_code == 200
     assert line_api("POST", "/chat/markAsRead", {}).status_code == 400
-    assert line_api("GET", "/message/quota").json() == {"type": "limited", "value": 1000}
+    assert line_api("GET", "/message/quota").json() == {"type": "none"}  # until a test sets one
     push(line_api, [text(5)])
     assert line_api("GET", "/message/quota/consumption").json() == {"totalUsage": 1}
 

@@ -45,8 +45,12 @@ class Phone:
         self.host = urlsplit(live_url).netloc
 
     def create_user(self, name: str = "คุณแพรวา", picture_url: str = "") -> str:
-        response = self.client.post("/simulator/phone/users", {"name": name, "picture_url": picture_url})
+        """A new LINE user, who adds the OA as a friend (the app welcomes them)."""
+        response = self.client.post(
+            "/simulator/phone/users", {"name": name, "picture_url": picture_url}, HTTP_HOST=self.host
+        )
         assert response.status_code == 200, response.content
+        assert response.json()["follow"]["webhook_status"] == 200
         return response.json()["userId"]
 
     def send(self, user_id: str, kind: str, **fields: Any) -> Any:
@@ -118,21 +122,34 @@ def test_a_url_with_a_malformed_user_id_is_refused_on_the_page(client):
     assert SimulatorProfile.objects.count() == 0
 
 
-@pytest.mark.django_db
-def test_creating_a_user_gives_a_line_like_id_and_a_profile(client):
+@pytest.mark.django_db(transaction=True)
+def test_creating_a_user_gives_a_line_like_id_and_a_profile_and_adds_the_oa_as_a_friend(
+    phone, client, line, settle
+):
     response = client.post(
-        "/simulator/phone/users", {"name": "  น้องมิว  ", "picture_url": "https://example.com/miu.png"}
+        "/simulator/phone/users",
+        {"name": "  น้องมิว  ", "picture_url": "https://example.com/miu.png"},
+        HTTP_HOST=phone.host,
     )
     assert response.status_code == 200
     body = response.json()
     assert USER_ID.match(body["userId"])
+    follow = body.pop("follow")
     assert body == {"userId": body["userId"], "name": "น้องมิว", "pictureUrl": "https://example.com/miu.png"}
+    assert follow["webhook_status"] == 200
+    assert (follow["event"]["type"], follow["event"]["source"]["userId"]) == ("follow", body["userId"])
     profile = client.get(
         f"/simulator/line-api/v2/bot/profile/{body['userId']}",
         headers={"Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}"},
     ).json()
     assert profile["displayName"] == "น้องมิว"
     assert profile["pictureUrl"] == "https://example.com/miu.png"
+    settle()
+
+    contact = Contact.objects.get(line_user_id=body["userId"])  # the app met a new friend…
+    assert (contact.is_following, contact.display_name) == (True, "น้องมิว")
+    assert any("ยินดีต้อนรับ" in text for text in phone.texts(body["userId"]))  # …and welcomed them
+    assert WebhookEvent.objects.get().event_type == "follow"
 
 
 @pytest.mark.django_db
@@ -166,6 +183,7 @@ live = pytest.mark.django_db(transaction=True)
 @live
 def test_text_from_the_phone_is_stored_and_answered_with_the_queue_position(phone, line, settle):
     user = phone.create_user("คุณแพรวา")
+    settle()
     response = phone.send(user, "text", text="agent")
     assert response.status_code == 200
     body = response.json()
@@ -173,13 +191,14 @@ def test_text_from_the_phone_is_stored_and_answered_with_the_queue_position(phon
     assert body["event"]["source"]["userId"] == user
     settle()
 
-    event = WebhookEvent.objects.get()
+    event = WebhookEvent.objects.get(event_type="message")
     assert event.raw["message"]["text"] == "agent"
     message = Message.objects.get(direction=Message.Direction.IN)
     assert (message.type, message.text, message.conversation.contact.line_user_id) == ("text", "agent", user)
     assert message.conversation.status == Conversation.Status.WAITING
     assert Contact.objects.get(line_user_id=user).display_name == "คุณแพรวา"  # fetched from the profile API
-    (reply,) = line.calls(endpoint="reply", user_id=user)  # replies are attributed to their user
+    welcome, reply = line.calls(endpoint="reply", user_id=user)  # replies are attributed to their user
+    assert "ยินดีต้อนรับ" in welcome["body"]["messages"][0]["text"]
     assert "ลำดับที่ 1" in reply["body"]["messages"][0]["text"]
 
 
@@ -228,13 +247,18 @@ def test_an_uploaded_photo_is_sent_as_is_but_never_svg(phone, settle):
 @live
 def test_a_quick_reply_postback_from_the_phone_hands_the_customer_over(phone, settle):
     user = phone.create_user()
+    settle()
+    # The page sends the button's displayText too (it draws it as the customer's message);
+    # like LINE, the webhook carries only the postback's data.
     response = phone.send(user, "postback", data="action=handoff", display_text="คุยกับเจ้าหน้าที่")
     assert response.status_code == 200
-    assert response.json()["event"]["postback"] == {"data": "action=handoff", "displayText": "คุยกับเจ้าหน้าที่"}
+    assert response.json()["event"]["postback"] == {"data": "action=handoff"}
     settle()
 
     message = Message.objects.get(direction=Message.Direction.IN)
-    assert (message.type, message.text) == ("postback", "คุยกับเจ้าหน้าที่")
+    assert message.type == "postback"
+    assert message.payload["data"] == "action=handoff"
+    assert message.text == "คุยกับเจ้าหน้าที่ · Talk to a person"  # the action's label, not its data
     assert message.conversation.status == Conversation.Status.WAITING
     assert any("ลำดับที่ 1" in text for text in phone.texts(user))
 
@@ -275,10 +299,11 @@ def test_sticker_location_follow_and_unfollow_reach_the_app(phone, settle):
 )
 def test_actions_that_cannot_be_events_are_refused_and_nothing_is_sent(phone, fields):
     user = phone.create_user()
+    assert list(WebhookEvent.objects.values_list("event_type", flat=True)) == ["follow"]
     response = phone.send(user, **fields)
     assert response.status_code == 400
     assert response.json()["error"]
-    assert WebhookEvent.objects.count() == 0
+    assert WebhookEvent.objects.count() == 1
 
 
 @live
@@ -338,6 +363,7 @@ QUICK = {
 @live
 def test_the_inbox_lists_what_line_accepted_for_these_users_in_order(phone, settle, live_server):
     somchai, nok = phone.create_user("Somchai"), phone.create_user("Nok")
+    settle()  # each is welcomed
     phone.send(somchai, "text", text="agent")
     settle()
     push(live_server, somchai, FLEX, QUICK, {"type": "sticker", "packageId": "446", "stickerId": "1989"})
@@ -352,8 +378,9 @@ def test_the_inbox_lists_what_line_accepted_for_these_users_in_order(phone, sett
     )
 
     page = phone.inbox(somchai)
-    assert [item["endpoint"] for item in page["items"]] == ["reply", "push"]
-    reply, pushed = page["items"]
+    assert [item["endpoint"] for item in page["items"]] == ["reply", "reply", "push"]
+    welcome, reply, pushed = page["items"]
+    assert "ยินดีต้อนรับ" in welcome["messages"][0]["text"]
     assert "ลำดับที่ 1" in reply["messages"][0]["text"]
     assert [m["type"] for m in pushed["messages"]] == ["flex", "text", "sticker"]
     assert pushed["messages"][0]["contents"]["footer"]["contents"][0]["action"]["data"] == "a=t"
