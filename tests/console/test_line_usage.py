@@ -4,9 +4,11 @@ API), and how many of our messages went out free by reply token and how many as 
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from livechat.conversations import actions
 from livechat.delivery import usage
 from livechat.models import Conversation, Message
 from tests.factories import open_conversation
@@ -73,3 +75,22 @@ def test_a_sent_message_says_which_path_it_took(operator) -> None:
 
     vias = [m["sent_via"] for m in answer.json()["messages"] if m["direction"] == "out"]
     assert vias == ["reply"]
+
+
+def test_supervisors_see_lines_own_quota_figures(line, supervisor, operator, settle) -> None:
+    line.http.post("/simulator/control/quota", json={"limit": 10}).raise_for_status()
+    conversation = open_conversation("Krit", Conversation.Status.ACTIVE, operator=operator)
+    for n in range(9):  # 9 pushes of 10: past 80 %, below 95 %
+        with transaction.atomic():
+            actions.queue_outbound(
+                conversation,
+                {"type": "text", "text": f"push {n}"},
+                sender_kind=Message.SenderKind.OPERATOR,
+                operator=operator,
+            )
+        settle()
+
+    figures = signed_in(supervisor).get("/console/api/line-usage").json()
+
+    assert (figures["limit"], figures["used"], figures["level"]) == (10, 9, "warning")
+    assert figures["paid_pushes"] == 9

@@ -244,6 +244,8 @@ def test_a_push_that_reached_line_before_timing_out_is_not_delivered_twice(
     assert message.error == ""
     assert [c["status"] for c in sends(line)] == [200, 409]
     assert len(delivered(line)) == 1
+    # LINE's 409 names what it had sent: the message keeps LINE's id, as if the answer had come.
+    assert message.line_message_id == delivered(line)[0]["response"]["sentMessages"][0]["id"]
 
 
 # --- A reply is never followed by a push of the same message -------------------------------------
@@ -476,3 +478,18 @@ def test_the_customer_sees_who_answers_unless_it_is_turned_off(chat, operator, l
 
     senders = [m.get("sender") for c in delivered(line) for m in c["body"]["messages"]]
     assert senders == [{"name": "ผู้ช่วยอัตโนมัติ"}, {"name": "Somchai"}, None]
+
+
+def test_lines_monthly_limit_fails_the_push_at_once_with_a_reason_people_understand(
+    chat, operator, line, settle
+):
+    expire_reply_tokens(chat)  # a push: what the quota counts
+    line.http.post("/simulator/control/quota", json={"limit": 0}).raise_for_status()
+
+    message = send_as_operator(chat, operator, "โปรโมชั่นเดือนนี้ค่ะ")
+    settle()
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.error == sender.MONTHLY_LIMIT_REACHED  # in Thai and English, and what to do
+    assert [c["status"] for c in sends(line)] == [429]  # not retried: no retry helps this month

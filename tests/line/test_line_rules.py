@@ -112,3 +112,49 @@ def test_media_from_an_external_provider_is_shown_from_its_urls(webhook) -> None
     assert shown.payload["originalContentUrl"] == "https://cdn.example.com/photo.jpg"
     assert shown.payload["previewImageUrl"] == "https://cdn.example.com/photo-small.jpg"
     assert "originalContentUrl" not in refused.payload
+
+
+def video_event_whose_content_line_is_preparing(user: str, transcoding: str) -> dict[str, Any]:
+    from livechat.simulator.models import SimulatorContent
+
+    event = ev.message_event(user, {"type": "video", "duration": 3000, "contentProvider": {"type": "line"}})
+    SimulatorContent.objects.create(
+        message_id=event["message"]["id"],
+        content_type="video/mp4",
+        data=b"\x00\x00\x00\x18ftypmp42",
+        transcoding=transcoding,
+    )
+    return event
+
+
+def test_a_video_is_fetched_once_line_has_prepared_it(webhook, line, settle) -> None:
+    from livechat.line import media
+    from livechat.simulator.models import SimulatorContent
+
+    event = video_event_whose_content_line_is_preparing(ev.new_user_id(), "processing")
+    webhook(event)
+    settle()
+
+    video = Message.objects.get(type=Message.Type.VIDEO)
+    assert video.media_status == Message.MediaStatus.PENDING  # still being prepared: not failed,
+    assert video.attempts == 0  # and no attempt spent on waiting
+    assert [c["endpoint"] for c in line.calls() if c["endpoint"] in ("content", "transcoding")] == [
+        "transcoding"
+    ]
+
+    SimulatorContent.objects.update(transcoding="succeeded")
+    Message.objects.filter(pk=video.pk).update(claimed_until=None)  # the recheck is due
+    assert media.download(video.pk)
+
+    video.refresh_from_db()
+    assert video.media_status == Message.MediaStatus.STORED
+    assert video.media.name.endswith(".mp4")
+
+
+def test_a_video_line_could_not_prepare_is_marked_so(webhook, line, settle) -> None:
+    webhook(video_event_whose_content_line_is_preparing(ev.new_user_id(), "failed"))
+    settle()
+
+    video = Message.objects.get(type=Message.Type.VIDEO)
+    assert video.media_status == Message.MediaStatus.FAILED
+    assert "could not prepare" in video.error
