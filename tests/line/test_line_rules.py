@@ -148,7 +148,7 @@ def test_a_video_is_fetched_once_line_has_prepared_it(webhook, line, settle) -> 
 
     video.refresh_from_db()
     assert video.media_status == Message.MediaStatus.STORED
-    assert video.media.name.endswith(".mp4")
+    assert str(video.media.name).endswith(".mp4")
 
 
 def test_a_video_line_could_not_prepare_is_marked_so(webhook, line, settle) -> None:
