@@ -3,6 +3,7 @@ import { h } from "./dom.js";
 import { fileSize, timeOfDay } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
 import { icon } from "./icons.js";
+import { shown } from "../shared/own_urls.js";
 
 const STICKER_URL = (id) => `https://stickershop.line-scdn.net/stickershop/v1/sticker/${encodeURIComponent(id)}/android/sticker.png`;
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
@@ -26,17 +27,6 @@ function richText(text) {
   return parts;
 }
 
-/** An image URL we gave LINE (always https) for one of our own files: shown by its path, so a
-    development server without TLS still shows it. */
-function shown(url) {
-  if (!url) return url;
-  try {
-    const parsed = new URL(url, window.location.href);
-    return parsed.host === window.location.host ? parsed.pathname + parsed.search : url;
-  } catch {
-    return url;
-  }
-}
 
 function mediaSource(message) {
   const payload = message.payload || {};

@@ -32,6 +32,8 @@
  * body[data-ready] once its first poll has finished.
  */
 
+import { shown } from "../shared/own_urls.js";
+
 const data = JSON.parse(document.getElementById("phone-data").textContent);
 const csrfToken = document.querySelector("meta[name=csrf-token]").content;
 const S = data.strings;
@@ -502,16 +504,6 @@ function actionButton(action, className) {
 }
 
 /** The bubble's content for one LINE message object; `kind` is a class for its look. */
-/** LINE takes only https URLs; the app's own images are shown by path on a dev server without TLS. */
-function shown(url) {
-  if (!url) return url;
-  try {
-    const parsed = new URL(url, window.location.href);
-    return parsed.host === window.location.host ? parsed.pathname + parsed.search : url;
-  } catch {
-    return url;
-  }
-}
 
 function messageBody(message, from) {
   switch (message.type) {
