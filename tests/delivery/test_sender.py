@@ -410,7 +410,7 @@ def test_two_workers_at_once_send_each_pending_message_once(chat, line):
 def test_text_over_5000_characters_is_refused_with_a_clear_error_and_nothing_stored(chat, operator, line):
     before = Message.objects.count()
 
-    with pytest.raises(outbox.OutboundRefused, match="5001 characters .* accepts at most 5000"):
+    with pytest.raises(outbox.OutboundRefused, match=r"5001 characters .* accepts at most 5000"):
         send_as_operator(chat, operator, "ก" * 5001)
     with pytest.raises(outbox.OutboundRefused, match="5001 characters"), transaction.atomic():
         actions.queue_outbound(
