@@ -69,7 +69,15 @@ class HandoffKeyword(models.Model):
 class AutoReply(models.Model):
     """A keyword the bot answers by itself while a conversation is in the bot stage."""
 
-    keyword = models.CharField(max_length=100, unique=True)
+    keyword = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text=_(
+            "Found within what the customer writes: Thai anywhere, English as whole words. Case, "
+            "punctuation, emoji and polite particles (ครับ, ค่ะ, นะคะ …) do not matter. If several "
+            "keywords are found, the longest wins."
+        ),
+    )
     reply_text = models.TextField(max_length=5000, validators=[validate_line_text])
     is_active = models.BooleanField(default=True)
 

@@ -387,3 +387,54 @@ def test_with_the_acknowledgement_off_a_waiting_customer_hears_nothing_more(line
     settle()
 
     assert messages_to(line, user) == []
+
+
+# --- Admin ------------------------------------------------------------------------------------------
+
+
+def bot_settings_form(**changes: Any) -> dict[str, Any]:
+    settings = BotSettings.objects.get_or_create(pk=1)[0]
+    form = {
+        "welcome_message": settings.welcome_message,
+        "handoff_message": settings.handoff_message,
+        "still_waiting_message": settings.still_waiting_message,
+        "waiting_ack_enabled": "on",
+        "waiting_ack_minutes": "5",
+        "fallback_enabled": "on",
+        "fallback_message": settings.fallback_message,
+        "fallback_minutes": "10",
+        "handoff_button_label": settings.handoff_button_label,
+        "quick_replies": "[]",
+    }
+    return {**form, **changes}
+
+
+def test_the_fallback_edited_in_admin_reaches_the_next_customer(admin_client, line, webhook, settle):
+    edited = admin_client.post(
+        "/admin/livechat/botsettings/1/change/",
+        bot_settings_form(
+            fallback_message="ขออภัยค่ะ บอทยังไม่เข้าใจ / Sorry, I did not get that.",
+            quick_replies='[{"label": "ค่าส่ง", "text": "ค่าส่ง"}]',
+        ),
+    )
+    assert edited.status_code == 302
+    user = ev.new_user_id()
+
+    webhook(ev.text_event(user, "มีสีอื่นไหมคะ"))
+    settle()
+
+    (fallback,) = messages_to(line, user)
+    assert fallback["text"] == "ขออภัยค่ะ บอทยังไม่เข้าใจ / Sorry, I did not get that."
+    assert [i["action"]["label"] for i in fallback["quickReply"]["items"]] == ["คุยกับเจ้าหน้าที่", "ค่าส่ง"]
+
+
+def test_admin_explains_in_thai_why_a_button_is_refused(admin_client):
+    response = admin_client.post(
+        "/admin/livechat/botsettings/1/change/",
+        bot_settings_form(quick_replies='[{"label": "ปุ่มที่ยาวเกินกว่ายี่สิบตัวอักษร", "text": "x"}]'),
+        headers={"Accept-Language": "th"},
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "LINE แสดงข้อความบนปุ่มได้สูงสุด 20 ตัวอักษร" in response.content.decode()
+    assert BotSettings.objects.get(pk=1).quick_replies == []
