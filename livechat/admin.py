@@ -177,6 +177,26 @@ class AutoReplyAdmin(admin.ModelAdmin):
 
 @admin.register(BotSettings)
 class BotSettingsAdmin(admin.ModelAdmin):
+    fieldsets = [
+        (_("Welcome"), {"fields": ["welcome_message"]}),
+        (
+            _("Queue"),
+            {
+                "fields": [
+                    "handoff_message",
+                    "still_waiting_message",
+                    "waiting_ack_enabled",
+                    "waiting_ack_minutes",
+                ]
+            },
+        ),
+        (
+            _("When the bot does not understand"),
+            {"fields": ["fallback_enabled", "fallback_message", "fallback_minutes"]},
+        ),
+        (_("Quick reply buttons"), {"fields": ["handoff_button_label", "quick_replies"]}),
+    ]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not BotSettings.objects.exists()
 

@@ -9,11 +9,13 @@ else writes conversation state or builds a frame to publish.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -153,17 +155,22 @@ def request_handoff(conversation: Conversation, *, actor: Actor = CUSTOMER, repl
     _check(Kind.HANDOFF, Status.BOT, Status.WAITING)
     # A conditional UPDATE instead of a row lock: the webhook's transaction stays short, and of
     # two racing handoffs one moves the row.
+    # The queue position told now counts as the bot's latest nudge: no "still waiting" for the
+    # next few minutes (BotSettings.waiting_ack_minutes).
     moved = Conversation.objects.filter(pk=conversation.pk, status=Status.BOT).update(
-        status=Status.WAITING, handoff_requested_at=now
+        status=Status.WAITING, handoff_requested_at=now, bot_nudged_at=now
     )
     config = bot.config()
     if not moved:
         conversation.refresh_from_db(fields=["status", "handoff_requested_at"])
         if conversation.status == Status.WAITING and reply_token:
+            Conversation.objects.filter(pk=conversation.pk).update(bot_nudged_at=now)
+            conversation.bot_nudged_at = now
             _tell_queue_position(conversation, config.still_waiting_message, reply_token)
         return False
     conversation.status = Status.WAITING
     conversation.handoff_requested_at = now
+    conversation.bot_nudged_at = now
     _record(conversation, Kind.HANDOFF, actor, Status.BOT, Status.WAITING)
     _tell_queue_position(conversation, config.handoff_message, reply_token)
     publish_conversation_on_commit(conversation)
@@ -180,10 +187,44 @@ def _tell_queue_position(conversation: Conversation, template: str, reply_token:
     )
 
 
+def bot_answers(conversation: Conversation, text: str, *, reply_token: str) -> None:
+    """The bot's turn after a customer's text in `conversation` (livechat.conversations.bot
+    decides): a handoff, an auto-reply, the fallback, or "still waiting" with the position."""
+    now = timezone.now()
+    answer = bot.answer_to(conversation.status, text, conversation.bot_nudged_at, now)
+    if answer.act == bot.Act.HANDOFF:
+        request_handoff(conversation, reply_token=reply_token)
+    elif answer.act == bot.Act.AUTO_REPLY:
+        bot_reply(conversation, answer.text, reply_token=reply_token)
+    elif answer.act == bot.Act.FALLBACK:
+        if _nudge(conversation, answer, now):
+            _from_bot(conversation, bot.fallback_message(), reply_token)
+    elif answer.act == bot.Act.STILL_WAITING:
+        if _nudge(conversation, answer, now):
+            _tell_queue_position(conversation, bot.config().still_waiting_message, reply_token)
+
+
+def _nudge(conversation: Conversation, answer: "bot.Answer", now: datetime) -> bool:
+    """Claim the bot's unasked word (a fallback, "still waiting") in the conversation: of two
+    messages handled at once only one gets it, and none if the conversation moved on."""
+    claimed = (
+        Conversation.objects.filter(pk=conversation.pk, status=conversation.status)
+        .filter(Q(bot_nudged_at__isnull=True) | Q(bot_nudged_at__lte=answer.nudged_at_most))
+        .update(bot_nudged_at=now)
+    )
+    if claimed:
+        conversation.bot_nudged_at = now
+    return bool(claimed)
+
+
 def bot_reply(conversation: Conversation, text: str, *, reply_token: str) -> Message:
-    """The bot answers the customer (an auto-reply, the welcome message)."""
+    """The bot answers the customer (an auto-reply)."""
+    return _from_bot(conversation, outbox.text_message(text), reply_token)
+
+
+def _from_bot(conversation: Conversation, line_message: dict[str, Any], reply_token: str) -> Message:
     return queue_outbound(
-        conversation, outbox.text_message(text), sender_kind=Message.SenderKind.BOT, reply_token=reply_token
+        conversation, line_message, sender_kind=Message.SenderKind.BOT, reply_token=reply_token
     )
 
 
@@ -219,7 +260,7 @@ def follow(line_user_id: str, *, reply_token: str, welcome: bool = True) -> Cont
     conversation, _, _ = open_conversation_for(line_user_id)
     conversation.contact.is_following = True
     if welcome and conversation.status == Status.BOT:
-        bot_reply(conversation, bot.config().welcome_message, reply_token=reply_token)
+        _from_bot(conversation, bot.welcome_message(), reply_token)
     publish_conversation_on_commit(conversation)
     return contact
 

@@ -192,10 +192,13 @@ def append_to_open_conversation(
     statuses: Sequence[str],
     at: datetime,
     using: str = "default",
+    nudged_after: Sequence[tuple[str, datetime]] = (),
 ) -> "Conversation | None":
     """A customer's message in their open conversation, stored in one statement, atomically.
 
-    If the contact with `line_user_id` has a conversation in one of `statuses`: lock it, store
+    If the contact with `line_user_id` has a conversation in one of `statuses` — or in the
+    status of a (status, time) pair of `nudged_after` with `bot_nudged_at` after that time (the
+    bot, having spoken lately, has nothing to say: livechat.conversations.bot.Quiet): lock it, store
     `event` (a WebhookEvent) unless its webhook_event_id is already stored, and only then take
     the conversation's next seq and store `message` with it. Returns that conversation (after
     the update, with `contact` and `assigned_operator`) and completes `message` (pk, seq,
@@ -210,13 +213,17 @@ def append_to_open_conversation(
     row lock (FOR UPDATE, re-checked against the newest row version) keeps seq gap-free and
     keeps a message out of a conversation closed meanwhile, and a duplicate event takes no seq.
     """
+    if not statuses and not nudged_after:
+        return None
     connection = connections[using]
-    sql, parts = _append_sql(using, len(statuses))
+    sql, parts = _append_sql(using, len(statuses), len(nudged_after))
     event_fields, message_fields = _insert_fields(type(event)), _message_value_fields()
     at_field = parts[0].model._meta.get_field("last_message_at")
+    nudged = [(status, at_field.get_db_prep_save(after, connection)) for status, after in nudged_after]
     params = [
         line_user_id,
         *statuses,
+        *(value for pair in nudged for value in pair),
         *(f.get_db_prep_save(f.pre_save(event, True), connection) for f in event_fields),
         at_field.get_db_prep_save(at, connection),
         *(f.get_db_prep_save(f.pre_save(message, True), connection) for f in message_fields),
@@ -247,7 +254,7 @@ def _message_value_fields() -> tuple[Field, ...]:
 
 
 @cache
-def _append_sql(using: str, status_count: int) -> tuple[str, _Parts]:
+def _append_sql(using: str, status_count: int, nudged_count: int) -> tuple[str, _Parts]:
     from livechat.models import Contact, Conversation, Message, WebhookEvent
 
     connection = connections[using]
@@ -269,12 +276,16 @@ def _append_sql(using: str, status_count: int) -> tuple[str, _Parts]:
         message_values.append(f"up.{qn(source)}" if source else typed(field))
     conversation_columns = ", ".join(f"c.{qn(_column(f))}" for f in Conversation._meta.concrete_fields)
     parts, joins = _with_contact_and_operator("up", using)
-    open_statuses = ", ".join(["%s"] * status_count)
+    status, nudged_at = f"c.{qn('status')}", f"c.{qn('bot_nudged_at')}"
+    quiet = ([f"{status} IN ({', '.join(['%s'] * status_count)})"] if status_count else []) + [
+        f"({status} = %s AND {nudged_at} > %s)"
+    ] * nudged_count
     sql = (
-        # The open conversation, locked; FOR UPDATE skips it if a concurrent close committed.
+        # The open conversation, locked; FOR UPDATE skips it if a concurrent close committed
+        # (or, re-checked on the newest row version, if the bot has something to say now).
         f"WITH conv AS (SELECT c.{pk} FROM {conversation_table} c "  # noqa: S608
         f"INNER JOIN {contact_table} ct ON c.{qn('contact_id')} = ct.{pk} "
-        f"WHERE ct.{qn('line_user_id')} = %s AND c.{qn('status')} IN ({open_statuses}) "
+        f"WHERE ct.{qn('line_user_id')} = %s AND ({' OR '.join(quiet)}) "
         "LIMIT 1 FOR UPDATE OF c), "
         # The event, only with a conversation to put its message in; nothing if a duplicate.
         f"ev AS (INSERT INTO {event_table} ({', '.join(qn(_column(f)) for f in event_fields)}) "

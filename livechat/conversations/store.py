@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from livechat.conversations import fast_path
+from livechat.conversations import bot, fast_path
 from livechat.models import Contact, Conversation, ConversationEvent, Message, WebhookEvent
 
 
@@ -101,14 +101,17 @@ def record_event(event: WebhookEvent) -> bool:
 
 
 def append_to_open_conversation(
-    event: WebhookEvent, message: Message, line_user_id: str
+    event: WebhookEvent, message: Message, line_user_id: str, quiet: bot.Quiet
 ) -> Conversation | None:
     """The webhook's hot path: store the event and append the message to the user's open
-    conversation in one statement, with no transaction around it (PostgreSQL only).
+    conversation in one statement, with no transaction around it (PostgreSQL only) — if the
+    conversation is one where the bot does nothing about the message (`quiet`).
 
-    None when it wrote nothing — no open conversation, a redelivery, or a database without
+    None when it wrote nothing — no such conversation, a redelivery, or a database without
     data-modifying WITH: the caller then takes the transactional path from the start.
     """
     if not fast_path.can_append_in_one_statement():
         return None
-    return fast_path.append_to_open_conversation(event, message, line_user_id, OPEN_STATUSES, timezone.now())
+    return fast_path.append_to_open_conversation(
+        event, message, line_user_id, quiet.statuses, timezone.now(), nudged_after=quiet.nudged_after
+    )

@@ -5,6 +5,7 @@ refuse is refused at once, with a reason the operator can act on), and the worke
 the sends that are due.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q
@@ -45,6 +46,25 @@ def with_sender(line_message: dict[str, Any], name: str) -> dict[str, Any]:
 
 def sticker_message(package_id: str, sticker_id: str) -> dict[str, Any]:
     return {"type": "sticker", "packageId": str(package_id), "stickerId": str(sticker_id)}
+
+
+def quick_reply_postback(label: str, data: str, *, display_text: str) -> dict[str, Any]:
+    """A quick reply button that sends us `data`; LINE shows `display_text` in the chat as the
+    customer's message."""
+    action = {"type": "postback", "label": label, "data": data, "displayText": display_text}
+    return {"type": "action", "action": action}
+
+
+def quick_reply_message(label: str, text: str) -> dict[str, Any]:
+    """A quick reply button that sends `text` as the customer's message."""
+    return {"type": "action", "action": {"type": "message", "label": label, "text": text}}
+
+
+def with_quick_replies(line_message: dict[str, Any], items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The message with quick reply buttons under it (LINE shows them until the next message)."""
+    if not items:
+        return line_message
+    return {**line_message, "quickReply": {"items": list(items)}}
 
 
 def checked(line_message: dict[str, Any]) -> dict[str, Any]:

@@ -242,9 +242,10 @@ def _append_in_one_statement(raw: dict[str, Any], event_id: str) -> bool:
     if raw.get("type") != "message" or user_id is None:
         return False
     message = _inbound_message(raw)
-    if message.type == Message.Type.TEXT and bot.would_act_on(message.text):
-        return False  # a bot reply or a handoff must commit together with the message
-    conversation = store.append_to_open_conversation(_webhook_event(raw, event_id), message, user_id)
+    # Only into a conversation where the bot does nothing about this message: a bot reply or a
+    # handoff must commit together with the message.
+    quiet = bot.quiet_for(message.text if message.type == Message.Type.TEXT else None)
+    conversation = store.append_to_open_conversation(_webhook_event(raw, event_id), message, user_id, quiet)
     if conversation is None:
         return False
     _after_stored(conversation, message)  # committed already: runs at once
@@ -351,13 +352,7 @@ def _on_message(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:
 
 
 def _bot_answers_text(conversation: Conversation, message: Message) -> None:
-    if conversation.status == Conversation.Status.BOT:
-        if bot.asks_for_human(message.text):
-            actions.request_handoff(conversation, reply_token=message.reply_token)
-            return
-        answer = bot.auto_reply_for(message.text)
-        if answer:
-            actions.bot_reply(conversation, answer, reply_token=message.reply_token)
+    actions.bot_answers(conversation, message.text, reply_token=message.reply_token)
 
 
 def _on_postback(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:

@@ -36,6 +36,10 @@ class Conversation(models.Model):
     # The highest Message.seq handed out; bumped with UPDATE … RETURNING under the row lock,
     # which is what makes seq gap-free and unique under concurrent inserts.
     last_seq = models.PositiveIntegerField(default=0)
+    # When the bot last spoke unasked (a fallback, a "still waiting" acknowledgement, the queue
+    # position on handoff): it does so at most once per BotSettings interval, and the webhook's
+    # one-statement path reads this to know that the bot has nothing to say.
+    bot_nudged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

@@ -40,11 +40,13 @@ def test_twenty_first_messages_at_once_make_one_conversation_numbered_1_to_20(re
     assert Contact.objects.filter(line_user_id=user).count() == 1
     (conversation,) = Conversation.objects.filter(contact__line_user_id=user)
     assert conversation.status == Conversation.Status.BOT
-    messages = list(conversation.messages.order_by("seq").values_list("seq", "text"))
-    assert [seq for seq, _ in messages] == list(range(1, SENDERS + 1))
-    assert sorted(text for _, text in messages) == sorted(texts)
-    assert conversation.last_seq == SENDERS
+    messages = list(conversation.messages.order_by("seq").values_list("seq", "direction", "text"))
+    # The bot answered one of them (its fallback), only one: the others found it had just spoken.
+    assert [seq for seq, _, _ in messages] == list(range(1, SENDERS + 2))
+    assert sorted(text for _, direction, text in messages if direction == "in") == sorted(texts)
+    assert [direction for _, direction, _ in messages].count("out") == 1
+    assert conversation.last_seq == SENDERS + 1
     assert WebhookEvent.objects.exclude(processing_error="").count() == 0
-    assert Message.objects.count() == SENDERS
+    assert Message.objects.count() == SENDERS + 1
     # The profile is fetched once for the new contact, not once per racing request.
     assert len(line.calls(endpoint="profile")) == 1

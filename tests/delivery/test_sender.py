@@ -17,7 +17,7 @@ from livechat.conversations.store import append_message
 from livechat.delivery import circuit, outbox, sender
 from livechat.jobs.loop import JobLoop
 from livechat.management.commands.worker import one_pass
-from livechat.models import AutoReply, Conversation, Message
+from livechat.models import AutoReply, BotSettings, Conversation, Message
 from livechat.simulator import events as ev
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def chat(line, webhook, settle) -> Conversation:
-    """A customer who has just written in: their message's reply token is fresh."""
+    """A customer who has just written in: their message's reply token is fresh (the bot's
+    fallback, which would spend it, is off: these tests are about what operators send)."""
+    BotSettings.objects.update_or_create(pk=1, defaults={"fallback_enabled": False})
     webhook(ev.text_event(ev.new_user_id(), "ขอสอบถามเรื่องการจัดส่งค่ะ"))
     settle()
     return Conversation.objects.get()

@@ -34,8 +34,9 @@ def conversation_of_customers(users: list[str], per_user: int) -> list[dict[str,
 
 
 def texts_in_order(user: str) -> list[str]:
+    """What the customer wrote (the bot's answers left out)."""
     return list(
-        Message.objects.filter(conversation__contact__line_user_id=user)
+        Message.objects.filter(conversation__contact__line_user_id=user, direction=Message.Direction.IN)
         .order_by("seq")
         .values_list("text", flat=True)
     )

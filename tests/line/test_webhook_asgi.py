@@ -30,9 +30,13 @@ async def test_a_signed_delivery_is_stored_through_the_asgi_endpoint():
     assert response.status_code == 200
     assert response.json() == {}
     stored = [
-        m async for m in Message.objects.filter(conversation__contact__line_user_id=user).order_by("seq")
+        m
+        async for m in Message.objects.filter(
+            conversation__contact__line_user_id=user, direction=Message.Direction.IN
+        ).order_by("seq")
     ]
-    assert [(m.seq, m.type, m.text) for m in stored] == [(1, "text", "สวัสดีค่ะ"), (2, "sticker", "")]
+    # (seq 2 is the bot's fallback to the greeting)
+    assert [(m.seq, m.type, m.text) for m in stored] == [(1, "text", "สวัสดีค่ะ"), (3, "sticker", "")]
 
 
 async def test_the_asgi_endpoint_refuses_a_bad_signature_and_stores_nothing():

@@ -58,9 +58,9 @@ def test_the_same_event_posted_concurrently_is_stored_once(line, settle):
 
     assert statuses == [200] * 8
     assert WebhookEvent.objects.count() == 1
-    assert Message.objects.count() == 1
+    assert Message.objects.filter(direction=Message.Direction.IN).count() == 1
     assert Conversation.objects.count() == 1
-    assert Conversation.objects.get().last_seq == 1
+    assert Conversation.objects.get().last_seq == 2  # and the bot answered it once
 
 
 def test_a_redelivered_event_is_flagged(webhook):
@@ -71,7 +71,7 @@ def test_a_redelivered_event_is_flagged(webhook):
 
     stored = WebhookEvent.objects.get(webhook_event_id=event["webhookEventId"])
     assert stored.is_redelivery
-    assert Message.objects.get().text == "sent while the webhook was down"
+    assert Message.objects.get(direction=Message.Direction.IN).text == "sent while the webhook was down"
 
 
 def test_a_redelivered_copy_of_a_processed_event_changes_nothing(webhook):
@@ -84,7 +84,8 @@ def test_a_redelivered_copy_of_a_processed_event_changes_nothing(webhook):
 
     stored = WebhookEvent.objects.get()
     assert not stored.is_redelivery  # the first delivery is the record
-    assert Message.objects.count() == 1
+    assert Message.objects.filter(direction=Message.Direction.IN).count() == 1
+    assert Message.objects.filter(sender_kind=Message.SenderKind.BOT).count() == 1  # answered once
 
 
 def test_an_event_without_webhook_event_id_is_deduplicated_on_its_content(webhook):
@@ -95,4 +96,4 @@ def test_an_event_without_webhook_event_id_is_deduplicated_on_its_content(webhoo
     assert webhook(event).status_code == 200
 
     assert WebhookEvent.objects.get().webhook_event_id.startswith("sha256:")
-    assert Message.objects.count() == 1
+    assert Message.objects.filter(direction=Message.Direction.IN).count() == 1

@@ -27,10 +27,12 @@ EXISTING_CONVERSATION_QUERIES = 1 if ONE_STATEMENT else 6
 # (PostgreSQL: the one statement, finding nothing;) BEGIN; INSERT webhook event; SELECT open
 # conversation (none); SELECT contact (none); SAVEPOINT, INSERT contact, RELEASE; SAVEPOINT,
 # INSERT conversation, RELEASE; INSERT "created" conversation event; UPDATE … RETURNING seq;
-# INSERT message; COMMIT.
-NEW_CONTACT_QUERIES = 14 + ONE_STATEMENT
+# INSERT message; then the bot's fallback (the first text of a conversation is one nothing
+# matched): UPDATE bot_nudged_at (claims the once-per-interval answer), UPDATE … RETURNING seq,
+# INSERT the bot's message; COMMIT.
+NEW_CONTACT_QUERIES = 17 + ONE_STATEMENT
 # As for a new contact, without creating the contact: 3 fewer.
-RETURNING_CONTACT_QUERIES = 11 + ONE_STATEMENT
+RETURNING_CONTACT_QUERIES = 14 + ONE_STATEMENT
 
 OTHER_CONVERSATIONS = 200
 
@@ -81,7 +83,7 @@ def test_a_message_in_an_open_conversation_costs_a_fixed_number_of_queries(
         response = webhook(ev.text_event(user, "ขอสอบถามหน่อยค่ะ"))
 
     assert response.status_code == 200
-    assert Message.objects.filter(conversation__contact__line_user_id=user).count() == 2
+    assert Message.objects.filter(conversation__contact__line_user_id=user, direction="in").count() == 2
 
 
 def test_a_new_customers_first_message_costs_a_fixed_number_of_queries(

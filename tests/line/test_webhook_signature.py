@@ -187,7 +187,12 @@ def test_it_accepts_a_body_just_under_the_limit(client, settings):
     response = post_raw(client, body, ev.sign(body, settings.LINE_CHANNEL_SECRET))
 
     assert response.status_code == 200
-    assert Message.objects.filter(conversation__contact__line_user_id=user).count() == 1
+    assert (
+        Message.objects.filter(
+            conversation__contact__line_user_id=user, direction=Message.Direction.IN
+        ).count()
+        == 1
+    )
 
 
 def test_it_answers_lines_url_verification(client, settings):

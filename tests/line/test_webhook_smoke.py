@@ -18,11 +18,12 @@ def test_a_customer_asking_for_a_human_is_queued_and_told_their_position(line, w
     assert conversation.status == Conversation.Status.WAITING
     assert list(conversation.messages.values_list("seq", "direction", "status")) == [
         (1, "in", "received"),
-        (2, "in", "received"),
-        (3, "out", "sent"),
+        (2, "out", "sent"),  # the bot's fallback to the greeting, with a "talk to a human" button
+        (3, "in", "received"),
+        (4, "out", "sent"),
     ]
-    (reply,) = line.calls(endpoint="reply")
-    assert reply["status"] == 200
+    fallback, reply = line.calls(endpoint="reply")
+    assert fallback["status"] == reply["status"] == 200
     assert "ลำดับที่ 1" in reply["body"]["messages"][0]["text"]
     assert Contact.objects.get(line_user_id=user).display_name == "คุณสมศรี"  # from LINE's profile API
     assert WebhookEvent.objects.count() == 2

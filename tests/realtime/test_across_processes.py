@@ -111,22 +111,31 @@ async def test_inbound_webhook_on_a_reaches_socket_on_b(
     customer, conversation_id = await new_conversation(http, a.url, on_b, "สวัสดีค่ะ first")
     await on_b.send("join_room", {"conversation_id": conversation_id}, request_id="join")
     joined = await on_b.wait_for("conversation_update", answering("join"))
-    assert [m["text"] for m in joined["payload"]["messages"]] == ["สวัสดีค่ะ first"]
+    # The customer's message, and the bot's fallback to it.
+    assert [m["direction"] for m in joined["payload"]["messages"]] == ["in", "out"]
+    assert joined["payload"]["messages"][0]["text"] == "สวัสดีค่ะ first"
 
     await post_webhook(http, a.url, text_event(customer, "second, via A"))
 
-    message = (await on_b.wait_for("new_message", timeout=WAIT))["payload"]["message"]
+    def is_second(frame: dict) -> bool:  # not news of the bot's fallback being delivered
+        return any(m["text"] == "second, via A" for m in frame["payload"].get("messages") or [])
+
+    message = (
+        await on_b.wait_for(
+            "new_message", lambda f: f["payload"]["message"]["text"] == "second, via A", timeout=WAIT
+        )
+    )["payload"]["message"]
     assert (message["conversation_id"], message["seq"], message["text"]) == (
         conversation_id,
-        2,
+        3,
         "second, via A",
     )
     # Every operator hears that the conversation changed (the room or not), with the message.
     update = await on_b.wait_for(
-        "conversation_update", lambda f: about(customer)(f) and f["payload"]["messages"], timeout=WAIT
+        "conversation_update", lambda f: about(customer)(f) and is_second(f), timeout=WAIT
     )
     assert [m["text"] for m in update["payload"]["messages"]] == ["second, via A"]
-    assert update["payload"]["conversation"]["last_seq"] == 2
+    assert update["payload"]["conversation"]["last_seq"] == 3
 
 
 async def test_simultaneous_claims_on_a_and_b_have_one_winner(

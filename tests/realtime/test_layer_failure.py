@@ -87,7 +87,9 @@ def test_a_webhook_is_stored_and_acknowledged_when_the_channel_layer_is_down(dis
     response = webhook(ev.text_event(user, "ยังได้รับไหมคะ"))
     assert response.status_code == 200
     assert list(
-        Message.objects.filter(conversation__contact__line_user_id=user).values_list("text", flat=True)
+        Message.objects.filter(
+            conversation__contact__line_user_id=user, direction=Message.Direction.IN
+        ).values_list("text", flat=True)
     ) == ["ยังได้รับไหมคะ"]
 
 
