@@ -11,7 +11,7 @@ from django.db import transaction
 from livechat.conversations import actions
 from livechat.conversations.actions import Actor
 from livechat.delivery import outbox
-from livechat.models import Conversation, Message
+from livechat.models import BotSettings, Conversation, Message
 from livechat.simulator import events as ev
 from tests.delivery.test_sender import delivered, expire_reply_tokens, sends
 
@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def chat(line, webhook, settle) -> Conversation:
+    """A customer who has just written in (the bot's fallback off: its token is for the batch)."""
+    BotSettings.objects.update_or_create(pk=1, defaults={"fallback_enabled": False})
     webhook(ev.text_event(ev.new_user_id(), "ขอรายละเอียดสินค้าหน่อยค่ะ"))
     settle()
     return Conversation.objects.get()
