@@ -495,3 +495,17 @@ def test_lines_monthly_limit_fails_the_push_at_once_with_a_reason_people_underst
     assert message.status == Message.Status.FAILED
     assert message.error == sender.MONTHLY_LIMIT_REACHED  # in Thai and English, and what to do
     assert [c["status"] for c in sends(line)] == [429]  # not retried: no retry helps this month
+
+
+def test_a_reply_token_the_bot_spent_is_never_tried_again_by_an_operator(line, webhook, settle, operator):
+    """The bot answered with the customer's token: the operator's next message goes by push at
+    once — no second reply with that token (LINE: 400 "Invalid reply token", then a push)."""
+    webhook(ev.text_event(ev.new_user_id(), "มีสินค้าสีแดงไหมคะ"))  # nothing matches: the fallback answers
+    settle()
+    chat = Conversation.objects.get()
+
+    send_as_operator(chat, operator, "มีค่ะ เหลือ 2 ชิ้น")
+    settle()
+
+    assert [(c["endpoint"], c["status"]) for c in sends(line)] == [("reply", 200), ("push", 200)]
+    assert chat.messages.filter(direction=Message.Direction.IN).get().reply_token_used_at is not None
