@@ -46,7 +46,7 @@ class ImageUpload(serializers.Serializer):
     parameters=[id_parameter("conversation_id", "conversation")],
     request={"multipart/form-data": ImageUpload},
     responses={
-        **answers(OpenApiTypes.OBJECT, 400, 404, 409, ok_status=201),
+        **answers(OpenApiTypes.OBJECT, 400, 404, 409, 415, ok_status=201),
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="Sent before (same client_id): nothing new."),
     },
 )

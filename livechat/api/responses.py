@@ -85,6 +85,7 @@ ERRORS = {
     403: "Signed in, but not allowed: not a team member, or not the conversation's holder.",
     404: "No such conversation, message or endpoint.",
     409: "The conversation is not in a state that allows this (already claimed, closed, …).",
+    415: "The body is not in a format this endpoint reads (JSON; multipart/form-data for images).",
     429: "Too many wrong tokens from this address; try again later (`Retry-After`).",
 }
 ALWAYS = (401, 403, 429)

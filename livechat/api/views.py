@@ -95,7 +95,7 @@ def conversation_detail(request: Request, conversation_id: int) -> Response:
     parameters=[CONVERSATION],
     request=protocol.SendMessage,
     responses={
-        **answers(OpenApiTypes.OBJECT, 400, 404, 409, ok_status=201),
+        **answers(OpenApiTypes.OBJECT, 400, 404, 409, 415, ok_status=201),
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="Sent before (same client_id): nothing new."),
     },
 )
@@ -136,7 +136,7 @@ def claim(request: Request, conversation_id: int) -> Response:
 @extend_schema(
     parameters=[CONVERSATION],
     request=protocol.CloseSession,
-    responses=answers(OpenApiTypes.OBJECT, 400, 404, 409),
+    responses=answers(OpenApiTypes.OBJECT, 400, 404, 409, 415),
 )
 @api_view(["POST"])
 def close(request: Request, conversation_id: int) -> Response:
@@ -153,7 +153,7 @@ def close(request: Request, conversation_id: int) -> Response:
 @extend_schema(
     parameters=[CONVERSATION],
     request=protocol.TransferSession,
-    responses=answers(OpenApiTypes.OBJECT, 400, 404, 409),
+    responses=answers(OpenApiTypes.OBJECT, 400, 404, 409, 415),
 )
 @api_view(["POST"])
 def transfer(request: Request, conversation_id: int) -> Response:

@@ -1,6 +1,7 @@
 """The REST API against its own OpenAPI schema (`/api/schema/`), with generated requests: no
 answer is a 5xx, and every answer — success or error — has a documented status, content type and
-body shape. Requests are made as a signed-in operator, as a stranger, and with a wrong token."""
+body shape. Requests are made as a signed-in operator and as a stranger. The examples are derandomized: the
+same requests every run, so that a failure is reproducible and CI never flickers on a new draw."""
 
 from typing import Any
 
@@ -50,7 +51,9 @@ def operator_token(transactional_db: Any) -> str:
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_every_answer_of_a_team_member_is_documented_and_none_is_a_server_error(
     case: Any, operator_token: str
 ) -> None:
@@ -58,7 +61,7 @@ def test_every_answer_of_a_team_member_is_documented_and_none_is_a_server_error(
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_a_stranger_is_answered_401_in_the_documented_shape(case: Any, transactional_db: Any) -> None:
     response = case.call_and_validate(app=app, checks=CHECKS)
     assert response.status_code == 401

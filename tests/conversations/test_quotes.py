@@ -46,7 +46,7 @@ def test_only_a_customer_message_of_the_same_conversation_can_be_quoted(
 ) -> None:
     webhook(ev.text_event(ev.new_user_id(), "another customer"))
     settle()
-    stranger = Message.objects.exclude(conversation=chat).get()
+    stranger = Message.objects.exclude(conversation=chat).filter(direction=Message.Direction.IN).get()
 
     with pytest.raises(ActionRefused) as refused:
         actions.send_operator_message(
