@@ -5,6 +5,7 @@ refuse is refused at once, with a reason the operator can act on), and the worke
 the sends that are due.
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,12 +34,14 @@ def text_message(text: str) -> dict[str, Any]:
 
 
 SENDER_NAME_LENGTH = 20  # LINE's limit for `sender.name`
+_WORD_LINE = re.compile(r"(?<![^\W_])line(?![^\W_])", re.IGNORECASE)
 
 
 def with_sender(line_message: dict[str, Any], name: str) -> dict[str, Any]:
     """The message with LINE's `sender` (the name shown above it on the customer's phone, instead
-    of the account's), or as it is for an empty name. LINE refuses names with "LINE" in them."""
-    name = " ".join(name.replace("LINE", "").replace("line", "").split())[:SENDER_NAME_LENGTH].strip()
+    of the account's), or as it is for an empty name. LINE refuses the word "LINE" in a sender
+    name, so it is left out (as a word only: "Caroline" stays "Caroline")."""
+    name = " ".join(_WORD_LINE.sub(" ", name).split())[:SENDER_NAME_LENGTH].strip()
     if not name or "sender" in line_message:
         return line_message
     return {**line_message, "sender": {"name": name}}

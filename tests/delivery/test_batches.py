@@ -6,13 +6,12 @@ them twice."""
 from typing import Any
 
 import pytest
-from django.db import transaction
 
 from livechat.conversations import actions
 from livechat.conversations.actions import Actor
-from livechat.delivery import outbox
 from livechat.models import BotSettings, Conversation, Message
 from livechat.simulator import events as ev
+from tests.delivery.test_circuit import queue_sends
 from tests.delivery.test_sender import delivered, expire_reply_tokens, sends
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,20 +26,6 @@ def chat(line, webhook, settle) -> Conversation:
     return Conversation.objects.get()
 
 
-def queue(conversation: Conversation, operator: Any, texts: list[str]) -> list[Message]:
-    """Messages accepted together (as after a reconnect, or canned answers in a row)."""
-    with transaction.atomic():
-        return [
-            actions.queue_outbound(
-                conversation,
-                outbox.text_message(t),
-                sender_kind=Message.SenderKind.OPERATOR,
-                operator=operator,
-            )
-            for t in texts
-        ]
-
-
 def texts_of(call: dict[str, Any]) -> list[str]:
     return [m["text"] for m in call["body"]["messages"]]
 
@@ -50,7 +35,7 @@ def test_waiting_messages_go_out_five_per_request_in_order_the_first_five_free(
 ) -> None:
     texts = [f"ข้อ {i}" for i in range(1, 8)]
 
-    messages = queue(chat, operator, texts)
+    messages = queue_sends(chat, operator, texts)
     settle()
 
     calls = sends(line)
@@ -70,7 +55,7 @@ def test_a_batch_whose_answer_was_lost_is_sent_again_whole_and_shown_once(
     settings.LINE_RETRY_BASE_SECONDS = 1.0  # retry after LINE has finished the slow request
     line.fail(0, endpoint="push", delay=0.6)  # LINE takes it, the answer comes too late
 
-    messages = queue(chat, operator, ["หนึ่ง", "สอง", "สาม"])
+    messages = queue_sends(chat, operator, ["หนึ่ง", "สอง", "สาม"])
     settle()
 
     first, retry = sends(line)
@@ -87,7 +72,7 @@ def test_retrying_one_failed_message_of_a_batch_sends_the_batch_again_under_its_
 ) -> None:
     expire_reply_tokens(chat)
     line.fail(400, endpoint="push")  # LINE refuses the batch once
-    messages = queue(chat, operator, ["ก", "ข"])
+    messages = queue_sends(chat, operator, ["ก", "ข"])
     settle()
     assert set(Message.objects.filter(pk__in=[m.pk for m in messages]).values_list("status", flat=True)) == {
         "failed"

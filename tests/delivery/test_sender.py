@@ -509,3 +509,13 @@ def test_a_reply_token_the_bot_spent_is_never_tried_again_by_an_operator(line, w
 
     assert [(c["endpoint"], c["status"]) for c in sends(line)] == [("reply", 200), ("push", 200)]
     assert chat.messages.filter(direction=Message.Direction.IN).get().reply_token_used_at is not None
+
+
+def test_the_word_line_is_left_out_of_a_sender_name_but_not_out_of_other_words():
+    text = outbox.text_message("สวัสดีค่ะ")
+
+    assert outbox.with_sender(text, "Caroline")["sender"] == {"name": "Caroline"}
+    assert outbox.with_sender(text, "LINE Support ทีมงาน")["sender"] == {"name": "Support ทีมงาน"}
+    assert "sender" not in outbox.with_sender(text, "line")
+    long_name = outbox.with_sender(text, "ผู้ช่วยอัตโนมัติประจำร้านค้าออนไลน์")["sender"]["name"]
+    assert len(long_name) == outbox.SENDER_NAME_LENGTH  # LINE's limit
