@@ -16,6 +16,10 @@ class User(AbstractUser):
     # The role decides what someone may do (livechat.conversations.permissions): blank = no team
     # role (e.g. an account kept for Django admin only), which opens none of the team's tools.
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR, blank=True)
+    # Auto-assignment (livechat.conversations.assignment) gives an operator new chats only while
+    # they hold fewer active ones than this; the longest since their last assignment goes first.
+    max_chats = models.PositiveSmallIntegerField(_("capacity (active chats)"), default=5)
+    last_assigned_at = models.DateTimeField(_("last assigned a chat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("operator")

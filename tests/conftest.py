@@ -18,9 +18,10 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import User
-from livechat.conversations import bot, queue
+from livechat.conversations import queue
 from livechat.jobs import background
 from livechat.models import HandoffKeyword
+from livechat.policies import shared
 from livechat.simulator import events as line_events
 
 REQUIRE_SERVICES = os.environ.get("LIVECHAT_REQUIRE_SERVICES") == "1"
@@ -185,7 +186,7 @@ def fresh_install(request: pytest.FixtureRequest) -> None:
     average wait).
     """
     cache.clear()  # the bot's version, the average wait, LINE's circuit: nothing from the last test
-    bot.forget_config()
+    shared.forget_all()  # the bot's texts, business hours, service settings
     queue.forget_average_wait()
     if request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames):
         request.getfixturevalue("db")

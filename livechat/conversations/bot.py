@@ -1,12 +1,8 @@
 """What the bot says and when a customer is asking for a human.
 
 Keywords and texts are edited in admin and read on every inbound text. Each process keeps the
-texts it loaded, and Django's cache (Redis when REDIS_URL is set, shared by every process) holds
-a version that an edit changes: a process looks at that version at most once per
-RECHECK_SECONDS and reloads when it moved, so an edit reaches every process within a second.
-Reading the texts themselves from Redis on every event cost 0.3 ms a read, ~0.8 ms of CPU per
-webhook (bench/webhook.py); the version check costs nothing per event. The keywords are
-compiled once per version, too.
+texts it loaded and reloads them within a second of an edit anywhere (livechat.policies.shared);
+the keywords are compiled once per load, too.
 
 How a keyword matches a customer's text (handoff keywords and auto-replies alike): both are
 normalised — NFKC, case-folded, punctuation, symbols and emoji dropped, whitespace collapsed —
@@ -18,9 +14,7 @@ the greeting).
 """
 
 import re
-import time
 import unicodedata
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -37,9 +30,9 @@ from django.utils import timezone
 from livechat.delivery import outbox
 from livechat.models import AutoReply, BotSettings, Conversation, HandoffKeyword
 from livechat.models.bot import MAX_QUICK_REPLIES, validate_quick_replies
+from livechat.policies import shared
 
 VERSION_KEY = "livechat:bot-config-version"
-RECHECK_SECONDS = 1.0
 HANDOFF_POSTBACK = "action=handoff&from=quickreply"
 
 Status = Conversation.Status
@@ -184,37 +177,8 @@ class BotConfig:
     quick_replies: tuple[dict[str, Any], ...]  # LINE quick reply items, "talk to a human" first
 
 
-@dataclass
-class _Loaded:
-    config: BotConfig
-    version: str
-    checked_at: float
-
-
-_loaded: _Loaded | None = None
-_clock = time.monotonic  # the tests freeze it
-
-
 def config() -> BotConfig:
-    global _loaded
-    now = _clock()
-    loaded = _loaded
-    if loaded is not None and now - loaded.checked_at < RECHECK_SECONDS:
-        return loaded.config
-    version = _shared_version()
-    if loaded is not None and loaded.version == version:
-        loaded.checked_at = now
-        return loaded.config
-    _loaded = _Loaded(_load(), version, now)
-    return _loaded.config
-
-
-def _shared_version() -> str:
-    version: str | None = cache.get(VERSION_KEY)
-    if version is None:  # a fresh cache: the first process to ask names the version
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY) or ""
-    return version
+    return _shared.get()
 
 
 def _load() -> BotConfig:
@@ -256,11 +220,8 @@ def _quick_reply_items(texts: BotSettings) -> tuple[dict[str, Any], ...]:
     return tuple(items[:MAX_QUICK_REPLIES])
 
 
-def forget_config(**_: object) -> None:
-    """The texts changed: this process reloads at once, every other within RECHECK_SECONDS."""
-    global _loaded
-    _loaded = None
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+_shared = shared.Shared(VERSION_KEY, _load)
+forget_config = _shared.forget
 
 
 for _model in (BotSettings, HandoffKeyword, AutoReply):

@@ -5,17 +5,23 @@ from livechat.models.canned import CannedResponse
 from livechat.models.contacts import Contact
 from livechat.models.conversations import Conversation, ConversationEvent, ReadMarker
 from livechat.models.messages import Message
+from livechat.models.policies import BusinessHours, Holiday, ServiceSettings, SlaAlert, SlaPolicy
 from livechat.models.webhook_events import WebhookEvent
 
 __all__ = [
     "AutoReply",
     "BotSettings",
+    "BusinessHours",
     "CannedResponse",
     "Contact",
     "Conversation",
     "ConversationEvent",
     "HandoffKeyword",
+    "Holiday",
     "Message",
     "ReadMarker",
+    "ServiceSettings",
+    "SlaAlert",
+    "SlaPolicy",
     "WebhookEvent",
 ]

@@ -40,6 +40,9 @@ class Conversation(models.Model):
     # position on handoff): it does so at most once per BotSettings interval, and the webhook's
     # one-statement path reads this to know that the bot has nothing to say.
     bot_nudged_at = models.DateTimeField(null=True, blank=True)
+    # When the customer was told the chat closes soon for inactivity (ServiceSettings): set once
+    # per quiet spell, so the warning goes out once; any later message makes it stale.
+    close_warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

@@ -8,6 +8,7 @@ from django.core.cache import cache
 
 from livechat.conversations import bot
 from livechat.models import HandoffKeyword
+from livechat.policies import shared
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
-    monkeypatch.setattr(bot, "_clock", lambda: now[0])
+    monkeypatch.setattr(shared, "clock", lambda: now[0])
     return now
 
 
@@ -30,9 +31,9 @@ def test_an_edit_in_another_process_is_seen_within_a_second(clock: list[float]) 
     assert bot.asks_for_human("agent")
 
     edited_by_another_process("operator please")
-    clock[0] += bot.RECHECK_SECONDS / 2
+    clock[0] += shared.RECHECK_SECONDS / 2
     assert bot.asks_for_human("agent")  # this process has not looked yet
-    clock[0] += bot.RECHECK_SECONDS / 2
+    clock[0] += shared.RECHECK_SECONDS / 2
 
     assert not bot.asks_for_human("agent")
     assert bot.asks_for_human("operator please")
@@ -42,7 +43,7 @@ def test_without_an_edit_the_texts_are_not_loaded_again(
     clock: list[float], django_assert_num_queries: Any
 ) -> None:
     bot.config()
-    clock[0] += bot.RECHECK_SECONDS * 5
+    clock[0] += shared.RECHECK_SECONDS * 5
 
     with django_assert_num_queries(0):
         for _ in range(100):
