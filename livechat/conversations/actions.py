@@ -25,6 +25,8 @@ from livechat.conversations.store import OPEN_STATUSES, append_message, open_con
 from livechat.delivery import outbox, sender
 from livechat.jobs import background
 from livechat.models import CannedResponse, Contact, Conversation, ConversationEvent, Message, ReadMarker
+from livechat.models.line_text import fill_in
+from livechat.policies import business_hours, service
 from livechat.realtime import frames, groups, publish
 
 Status = Conversation.Status
@@ -172,7 +174,11 @@ def request_handoff(conversation: Conversation, *, actor: Actor = CUSTOMER, repl
     conversation.handoff_requested_at = now
     conversation.bot_nudged_at = now
     _record(conversation, Kind.HANDOFF, actor, Status.BOT, Status.WAITING)
-    _tell_queue_position(conversation, config.handoff_message, reply_token)
+    hours = business_hours.schedule()
+    if hours.is_open(now):
+        _tell_queue_position(conversation, config.handoff_message, reply_token)
+    else:
+        _tell_after_hours(conversation, hours.next_opening(now), now, reply_token)
     publish_conversation_on_commit(conversation)
     queue.publish_on_commit()
     return True
@@ -181,7 +187,18 @@ def request_handoff(conversation: Conversation, *, actor: Actor = CUSTOMER, repl
 def _tell_queue_position(conversation: Conversation, template: str, reply_token: str) -> None:
     """The bot's answer with {position} and {wait_minutes} filled in, by the reply token."""
     position = queue.position_of(conversation)
-    text = template.format(position=position, wait_minutes=queue.estimated_minutes(position))
+    text = fill_in(template, position=position, wait_minutes=queue.estimated_minutes(position))
+    queue_outbound(
+        conversation, outbox.text_message(text), sender_kind=Message.SenderKind.BOT, reply_token=reply_token
+    )
+
+
+def _tell_after_hours(
+    conversation: Conversation, opening: datetime | None, now: datetime, reply_token: str
+) -> None:
+    """Outside business hours the queue position means nothing: say when the team opens."""
+    th, en = business_hours.describe_opening(opening, now)
+    text = fill_in(service.settings().after_hours_message, next_open_th=th, next_open_en=en)
     queue_outbound(
         conversation, outbox.text_message(text), sender_kind=Message.SenderKind.BOT, reply_token=reply_token
     )

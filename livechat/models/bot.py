@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from livechat.models.line_text import line_length, validate_line_text
+from livechat.models.line_text import PlaceholderValidator, line_length, validate_line_text
 
 # LINE's limits for quick reply buttons: at most 13 per message, a label of at most 20 characters
 # and a message action's text of at most 300. One button is always "talk to a human".
@@ -100,7 +100,7 @@ class BotSettings(models.Model):
     )
     handoff_message = models.TextField(
         max_length=5000,
-        validators=[validate_line_text],
+        validators=[validate_line_text, PlaceholderValidator("position", "wait_minutes")],
         help_text="{position} and {wait_minutes} are filled in.",
         default="รับทราบค่ะ กำลังส่งต่อให้เจ้าหน้าที่ คุณอยู่ลำดับที่ {position} "
         "รอประมาณ {wait_minutes} นาที\n"
@@ -109,7 +109,7 @@ class BotSettings(models.Model):
     )
     still_waiting_message = models.TextField(
         max_length=5000,
-        validators=[validate_line_text],
+        validators=[validate_line_text, PlaceholderValidator("position", "wait_minutes")],
         help_text="{position} and {wait_minutes} are filled in.",
         default="เจ้าหน้าที่จะติดต่อกลับโดยเร็วค่ะ (ลำดับที่ {position})\n"
         "An agent will be with you shortly (number {position} in the queue).",

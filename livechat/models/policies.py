@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from livechat.models.conversations import Conversation
-from livechat.models.line_text import validate_line_text
+from livechat.models.line_text import PlaceholderValidator, validate_line_text
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -92,11 +92,14 @@ class ServiceSettings(models.Model):
     after_hours_message = models.TextField(
         _("after-hours message"),
         max_length=5000,
-        validators=[validate_line_text],
-        help_text=_("Sent on a handoff outside business hours. {next_open} is filled in."),
-        default="ขณะนี้อยู่นอกเวลาทำการค่ะ 🙏 เจ้าหน้าที่จะตอบกลับเมื่อเปิดทำการ {next_open} "
+        validators=[validate_line_text, PlaceholderValidator("next_open_th", "next_open_en")],
+        help_text=_(
+            "Sent on a handoff outside business hours instead of the queue position. "
+            "{next_open_th} and {next_open_en} are filled in with when the team opens next."
+        ),
+        default="ขณะนี้อยู่นอกเวลาทำการค่ะ 🙏 เจ้าหน้าที่จะตอบกลับเมื่อเปิดทำการ {next_open_th} "
         "ข้อความของคุณอยู่ในคิวแล้วค่ะ\n"
-        "We are closed right now. Our team will answer when we open, {next_open}. "
+        "We are closed right now. Our team will answer when we open, {next_open_en}. "
         "You are in the queue.",
     )
     auto_assign_enabled = models.BooleanField(
@@ -122,7 +125,7 @@ class ServiceSettings(models.Model):
     close_warning_message = models.TextField(
         _("warning message"),
         max_length=5000,
-        validators=[validate_line_text],
+        validators=[validate_line_text, PlaceholderValidator("minutes")],
         help_text=_("{minutes} is filled in."),
         default="หากไม่ได้รับข้อความจากคุณ เราจะปิดการสนทนานี้ในอีก {minutes} นาทีค่ะ\n"
         "We'll close this chat in {minutes} minutes if we don't hear from you.",

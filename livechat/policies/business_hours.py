@@ -159,6 +159,37 @@ def deadline(start: datetime, seconds: float) -> datetime | None:
     return schedule().deadline(start, seconds)
 
 
+THAI_DAYS = ("วันจันทร์", "วันอังคาร", "วันพุธ", "วันพฤหัสบดี", "วันศุกร์", "วันเสาร์", "วันอาทิตย์")
+THAI_MONTHS = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+ENGLISH_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ENGLISH_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def describe_opening(opening: datetime | None, now: datetime) -> tuple[str, str]:
+    """When we open next, said to a customer in Thai and in English: "พรุ่งนี้ เวลา 09:00 น." /
+    "tomorrow at 09:00". Both languages always: the message goes out before we know theirs."""
+    if opening is None:
+        return "เร็วที่สุด", "as soon as we can"
+    zone = ZoneInfo(settings.TIME_ZONE)
+    local, today = opening.astimezone(zone), now.astimezone(zone).date()
+    clock = f"{local:%H:%M}"
+    if local.date() == today:
+        return f"วันนี้ เวลา {clock} น.", f"today at {clock}"
+    if local.date() == today + timedelta(days=1):
+        return f"พรุ่งนี้ เวลา {clock} น.", f"tomorrow at {clock}"
+    day, month = local.weekday(), local.month - 1
+    return (
+        f"{THAI_DAYS[day]}ที่ {local.day} {THAI_MONTHS[month]} เวลา {clock} น.",
+        f"{ENGLISH_DAYS[day]} {local.day} {ENGLISH_MONTHS[month]} at {clock}",
+    )
+
+
 for _model in (BusinessHours, Holiday):
     post_save.connect(forget, sender=_model, dispatch_uid=f"business-hours-{_model.__name__}")
     post_delete.connect(forget, sender=_model, dispatch_uid=f"business-hours-del-{_model.__name__}")
