@@ -6,7 +6,7 @@ seconds)` (when a target of so many business seconds runs out).
 
 A day's periods are the holiday's special hours when the date is a holiday (none: closed all day),
 else the weekday's periods. A period closing at 00:00 runs to midnight at the end of its day.
-No weekly periods at all means the team never set hours: always open. Bangkok has no daylight
+No weekly periods at all means the team never set hours: open around the clock, except on holidays. Bangkok has no daylight
 saving, but nothing here assumes it: each period's ends are made aware in TIME_ZONE on their date.
 """
 
@@ -23,6 +23,7 @@ from livechat.models import BusinessHours, Holiday
 from livechat.policies import shared
 
 Period = tuple[time, time]  # opens, closes (time(0) as the close: midnight at the day's end)
+ALL_DAY: tuple[Period, ...] = ((time(0), time(0)),)
 
 # How far ahead next_opening and deadline look before giving up (a schedule that is closed for
 # a year and a half is a schedule with no opening).
@@ -37,13 +38,17 @@ class Schedule:
 
     @property
     def always_open(self) -> bool:
-        return not any(self.weekly.values())
+        return not self.has_weekly and not self.holidays
+
+    @property
+    def has_weekly(self) -> bool:
+        return any(self.weekly.values())
 
     def periods_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The day's open periods as aware datetimes, in order, overlapping ones merged."""
         local = self.holidays.get(day)
         if local is None:
-            local = self.weekly.get(day.weekday(), ())
+            local = self.weekly.get(day.weekday(), ()) if self.has_weekly else ALL_DAY
         spans = sorted(
             (
                 datetime.combine(day, opens, self.zone),
