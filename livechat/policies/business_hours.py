@@ -6,8 +6,9 @@ seconds)` (when a target of so many business seconds runs out).
 
 A day's periods are the holiday's special hours when the date is a holiday (none: closed all day),
 else the weekday's periods. A period closing at 00:00 runs to midnight at the end of its day.
-No weekly periods at all means the team never set hours: open around the clock, except on holidays. Bangkok has no daylight
-saving, but nothing here assumes it: each period's ends are made aware in TIME_ZONE on their date.
+No weekly periods at all means the team never set hours: open around the clock, except on
+holidays. Bangkok has no daylight saving, but nothing here assumes it: each period's ends are
+made aware in TIME_ZONE on their date.
 """
 
 from collections import defaultdict
