@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from livechat.conversations import history, permissions
-from livechat.models import CannedResponse, Conversation, ConversationEvent, Message, ReadMarker
+from livechat.models import CannedResponse, Conversation, ConversationEvent, CsatResponse, Message, ReadMarker
 from livechat.realtime import protocol
 from livechat.realtime.payloads import (
     contact_payload,
@@ -217,14 +217,14 @@ def conversation_detail(operator: User, conversation_id: int) -> dict[str, Any] 
 
 def customer_panel(conversation_id: int) -> dict[str, Any] | None:
     """Profile, the contact's other conversations and this conversation's event timeline."""
-    conversation = Conversation.objects.select_related("contact").filter(pk=conversation_id).first()
+    conversation = Conversation.objects.select_related("contact", "csat").filter(pk=conversation_id).first()
     if conversation is None:
         return None
     contact = conversation.contact
     past = (
         Conversation.objects.filter(contact=contact)
         .exclude(pk=conversation.pk)
-        .select_related("assigned_operator")
+        .select_related("assigned_operator", "csat")
         .order_by("-created_at")[:PAST_CONVERSATIONS]
     )
     events = (
@@ -254,9 +254,11 @@ def customer_panel(conversation_id: int) -> dict[str, Any] | None:
                 "close_reason": c.close_reason,
                 "assigned_operator": operator_payload(c.assigned_operator),
                 "message_count": c.last_seq,
+                "csat_rating": rating.rating if (rating := _csat_of(c)) else None,
             }
             for c in past
         ],
+        "csat": _csat_payload(conversation),
         "events": [
             {
                 "id": e.pk,
@@ -272,6 +274,26 @@ def customer_panel(conversation_id: int) -> dict[str, Any] | None:
             }
             for e in events
         ],
+    }
+
+
+def _csat_of(conversation: Conversation) -> CsatResponse | None:
+    try:
+        return conversation.csat
+    except CsatResponse.DoesNotExist:
+        return None
+
+
+def _csat_payload(conversation: Conversation) -> dict[str, Any] | None:
+    """The survey of this conversation: when it went out, and the customer's rating and comment."""
+    if conversation.csat_sent_at is None:
+        return None
+    response = _csat_of(conversation)
+    return {
+        "sent_at": conversation.csat_sent_at.isoformat(),
+        "rating": response.rating if response else None,
+        "comment": response.comment if response else "",
+        "rated_at": response.created_at.isoformat() if response else None,
     }
 
 

@@ -19,12 +19,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from livechat.conversations import bot, permissions, queue
+from livechat.conversations import bot, csat, permissions, queue
 from livechat.conversations.permissions import ActionRefused, in_charge, may, require_in_charge
 from livechat.conversations.store import OPEN_STATUSES, append_message, open_conversation_for
 from livechat.delivery import outbox, sender
 from livechat.jobs import background
-from livechat.models import CannedResponse, Contact, Conversation, ConversationEvent, Message, ReadMarker
+from livechat.models import (
+    CannedResponse,
+    Contact,
+    Conversation,
+    ConversationEvent,
+    CsatResponse,
+    Message,
+    ReadMarker,
+)
 from livechat.models.line_text import fill_in
 from livechat.policies import business_hours, service
 from livechat.realtime import frames, groups, publish
@@ -372,10 +380,82 @@ def close(conversation_id: int, actor: Actor, reason: str = "") -> Conversation:
             from_operator=conversation.assigned_operator,
             note=reason,
         )
+        _survey_on_close(conversation, actor)
         publish.on_commit(_to_everyone(frames.session_closed(conversation, actor.user, reason)))
         if previous == Status.WAITING:
             queue.publish_on_commit()
     return conversation
+
+
+def _survey_on_close(conversation: Conversation, actor: Actor) -> None:
+    """The CSAT card, by push (nobody's reply token is fresh at close), if it is due."""
+    settings = service.settings()
+    if not csat.survey_due(conversation, actor.kind, settings):
+        return
+    conversation.csat_sent_at = timezone.now()
+    conversation.save(update_fields=["csat_sent_at"])
+    queue_outbound(
+        conversation,
+        csat.survey_message(conversation.pk, settings.csat_question),
+        sender_kind=Message.SenderKind.BOT,
+    )
+
+
+# What the customer hears when they tap the survey again.
+ALREADY_RATED = "เราได้รับคะแนนของคุณแล้วค่ะ ขอบคุณค่ะ 🙏\nWe already have your rating — thank you!"
+
+
+def rate(line_user_id: str, data: str, *, reply_token: str, answer: bool = True) -> CsatResponse | None:
+    """A tap on the CSAT survey (postback `data`). The first valid one is stored and thanked
+    (asking for a comment); a later one is thanked and changes nothing. A tap for another
+    customer's conversation, a rating out of range or a tap after the survey expired change
+    nothing and get no answer. Returns the stored response, if this tap made it."""
+    tap = csat.parse(data)
+    if tap is None:
+        return None
+    conversation = (
+        Conversation.objects.select_related("contact", "assigned_operator")
+        .filter(pk=tap.conversation_id, contact__line_user_id=line_user_id)
+        .first()
+    )
+    now, settings = timezone.now(), service.settings()
+    if conversation is None or not csat.still_open(conversation, now, settings):
+        return None
+    with transaction.atomic():
+        response, created = CsatResponse.objects.get_or_create(
+            conversation=conversation, defaults={"rating": tap.rating, "created_at": now}
+        )
+        if answer:
+            thanks = settings.csat_thanks if created else ALREADY_RATED
+            _from_bot(conversation, outbox.text_message(thanks), reply_token)
+        publish_conversation_on_commit(conversation)
+    return response if created else None
+
+
+def comment_on_rating(line_user_id: str, text: str, *, reply_token: str) -> bool:
+    """The customer's text right after rating (within csat.COMMENT_WINDOW) is their comment: it is
+    stored on the rating and thanked, and opens no conversation. False when no rating awaits one
+    (the text is then an ordinary message). Call it only when the customer has no open
+    conversation: while they have one, what they write belongs there."""
+    now = timezone.now()
+    waiting = list(
+        CsatResponse.objects.filter(
+            conversation__contact__line_user_id=line_user_id,
+            created_at__gte=now - csat.COMMENT_WINDOW,
+            commented_at__isnull=True,
+        ).values_list("pk", flat=True)[:1]
+    )
+    # Re-checked in the UPDATE itself: of two texts at once, one is the comment.
+    if not waiting or not CsatResponse.objects.filter(pk__in=waiting, commented_at__isnull=True).update(
+        comment=text[: csat.MAX_COMMENT], commented_at=now
+    ):
+        return False
+    conversation = Conversation.objects.select_related("contact", "assigned_operator").get(
+        csat__pk=waiting[0]
+    )
+    _from_bot(conversation, outbox.text_message(service.settings().csat_comment_thanks), reply_token)
+    publish_conversation_on_commit(conversation)
+    return True
 
 
 def transfer(

@@ -24,9 +24,20 @@ def open_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
     Returns (conversation, contact_created, conversation_created). Must run inside a
     transaction. One query on the common path (known contact with an open conversation).
     """
-    found = fast_path.find_conversation(line_user_id, OPEN_STATUSES)
+    found = find_open_conversation(line_user_id)
     if found is not None:
         return found, False, False
+    return start_conversation_for(line_user_id)
+
+
+def find_open_conversation(line_user_id: str) -> Conversation | None:
+    """The user's open conversation, with contact and operator, or None. One query."""
+    return fast_path.find_conversation(line_user_id, OPEN_STATUSES)
+
+
+def start_conversation_for(line_user_id: str) -> tuple[Conversation, bool, bool]:
+    """A new conversation for the user (creating the contact if new), or the open one a racer
+    just opened: (conversation, contact_created, conversation_created)."""
     contact, contact_created = Contact.objects.get_or_create(line_user_id=line_user_id)
     conversation, created = start_conversation(contact)
     return conversation, contact_created, created

@@ -343,8 +343,18 @@ def _after_first_contact(contact: Contact, created: bool) -> None:
 
 
 def _on_message(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:
-    conversation, contact_created, _ = store.open_conversation_for(user_id)
-    message = store.store_message(conversation, _inbound_message(raw))
+    inbound = _inbound_message(raw)
+    conversation = store.find_open_conversation(user_id)
+    if conversation is None:
+        # No open conversation: a text may be the comment on a rating just given (CSAT), which
+        # opens none and does not wake the bot.
+        if answer and inbound.type == Message.Type.TEXT and inbound.text.strip():
+            if actions.comment_on_rating(user_id, inbound.text, reply_token=inbound.reply_token):
+                return
+        conversation, contact_created, _ = store.start_conversation_for(user_id)
+    else:
+        contact_created = False
+    message = store.store_message(conversation, inbound)
     _after_stored(conversation, message)
     _after_first_contact(conversation.contact, contact_created)
     if answer and message.type == Message.Type.TEXT:
@@ -359,6 +369,10 @@ def _on_postback(raw: dict[str, Any], user_id: str, *, answer: bool) -> None:
     postback = _object(raw.get("postback"))
     data = str(postback.get("data", ""))
     params = _object(postback.get("params"))
+    if bot.postback_action(data) == "csat":
+        # A tap on the survey of a closed conversation: a rating, not a new conversation.
+        actions.rate(user_id, data, reply_token=str(raw.get("replyToken") or ""), answer=answer)
+        return
     conversation, contact_created, _ = store.open_conversation_for(user_id)
     message = store.store_message(
         conversation,

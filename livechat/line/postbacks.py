@@ -8,10 +8,10 @@ by their label; anything else as a readable rendering of its data.
 from typing import Any
 from urllib.parse import parse_qsl
 
-# The buttons we put in front of customers (quick replies, rich menu, surveys), by `action=`.
+# The buttons we put in front of customers (quick replies, rich menu), by `action=`. (A tap on
+# the CSAT survey is a rating, stored as such, not a message: livechat.conversations.csat.)
 LABELS = {
     "handoff": "คุยกับเจ้าหน้าที่ · Talk to a person",
-    "csat": "ให้คะแนนความพึงพอใจ · Rated the service",
 }
 MAX_LENGTH = 500
 
@@ -23,8 +23,6 @@ def readable(data: str, params: dict[str, Any] | None = None) -> str:
     action = dict(fields).get("action", "")
     if action in LABELS:
         text = LABELS[action]
-        if action == "csat" and dict(fields).get("rating"):
-            text += f" ({dict(fields)['rating']}/5)"
     elif fields:
         text = " · ".join(f"{key}: {value}" if value else key for key, value in fields)
     else:

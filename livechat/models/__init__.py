@@ -4,6 +4,7 @@ from livechat.models.bot import AutoReply, BotSettings, HandoffKeyword
 from livechat.models.canned import CannedResponse
 from livechat.models.contacts import Contact
 from livechat.models.conversations import Conversation, ConversationEvent, ReadMarker
+from livechat.models.csat import CsatResponse
 from livechat.models.messages import Message
 from livechat.models.policies import BusinessHours, Holiday, ServiceSettings, SlaAlert, SlaPolicy
 from livechat.models.webhook_events import WebhookEvent
@@ -16,6 +17,7 @@ __all__ = [
     "Contact",
     "Conversation",
     "ConversationEvent",
+    "CsatResponse",
     "HandoffKeyword",
     "Holiday",
     "Message",

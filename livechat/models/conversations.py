@@ -43,6 +43,9 @@ class Conversation(models.Model):
     # When the customer was told the chat closes soon for inactivity (ServiceSettings): set once
     # per quiet spell, so the warning goes out once; any later message makes it stale.
     close_warned_at = models.DateTimeField(null=True, blank=True)
+    # When the CSAT survey went out (livechat.conversations.csat): answers count only after it
+    # and until it expires; analytics count surveys sent by it.
+    csat_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

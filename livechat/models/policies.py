@@ -136,6 +136,36 @@ class ServiceSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(30 * 24 * 60)],
         help_text=_("A quiet chat with the bot is closed so the next message starts afresh."),
     )
+    csat_enabled = models.BooleanField(
+        _("ask for a rating when a chat closes (CSAT)"),
+        default=False,
+        help_text=_("The customer gets a card with five rating buttons in LINE after a chat with the team."),
+    )
+    csat_after_auto_close = models.BooleanField(_("also after an automatic close"), default=False)
+    csat_expiry_hours = models.PositiveIntegerField(
+        _("ratings accepted for (hours)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+    )
+    csat_question = models.CharField(
+        _("survey question"),
+        max_length=300,
+        default="คุณพอใจกับการบริการของเราแค่ไหนคะ? · How satisfied are you with our service?",
+    )
+    csat_thanks = models.TextField(
+        _("thanks after a rating"),
+        max_length=5000,
+        validators=[validate_line_text],
+        default="ขอบคุณสำหรับคะแนนค่ะ 🙏 มีอะไรอยากบอกเพิ่มเติมไหมคะ? พิมพ์มาได้เลยภายใน 10 นาทีค่ะ\n"
+        "Thank you for rating us! Anything you'd like to add? Just type it within 10 minutes.",
+    )
+    csat_comment_thanks = models.TextField(
+        _("thanks after a comment"),
+        max_length=5000,
+        validators=[validate_line_text],
+        default="ขอบคุณสำหรับความคิดเห็นค่ะ เราจะนำไปปรับปรุงบริการให้ดียิ่งขึ้น\n"
+        "Thank you for your feedback — it helps us do better.",
+    )
     retention_days = models.PositiveIntegerField(
         _("keep message contents for (days)"),
         null=True,

@@ -52,12 +52,15 @@ export class CustomerPanel extends EventTarget {
         : gettext("Unfollowed") }));
     byTestId("customer-since").textContent = fullDateTime(contact.created_at);
 
+    this.renderCsat(data.csat);
+
     const past = byTestId("past-conversations");
     past.replaceChildren(...(data.past_conversations.length
       ? data.past_conversations.map((c) => {
         const item = h("li", { "data-testid": "past-conversation", "data-conversation-id": c.id, title: c.close_reason || "" },
           h("span", { text: shortWhen(c.created_at) + " · " + interpolate(ngettext("%(count)s message", "%(count)s messages", c.message_count), { count: c.message_count }) }),
-          h("span", { class: `chip chip-${c.status}`, text: statusLabel(c.status) }));
+          h("span", { class: `chip chip-${c.status}`, text: statusLabel(c.status) }),
+          c.csat_rating ? h("span", { class: "csat-stars", title: gettext("Customer rating"), text: `${"★".repeat(c.csat_rating)}` }) : null);
         item.addEventListener("click", () => this.dispatchEvent(new CustomEvent("open", { detail: c.id })));
         return item;
       })
@@ -68,6 +71,26 @@ export class CustomerPanel extends EventTarget {
       h("span", { class: "when", text: fullDateTime(event.created_at) }),
       h("span", { text: this.describe(event) }),
       event.note ? h("span", { class: "note", text: event.note }) : null)));
+  }
+
+  // The CSAT survey of this conversation: the stars and comment, or that it is still unanswered.
+  renderCsat(survey) {
+    const box = byTestId("csat-result");
+    box.hidden = !survey;
+    if (!survey) return;
+    const stars = $('[data-role="csat-stars"]', box);
+    const comment = $('[data-role="csat-comment"]', box);
+    if (survey.rating) {
+      stars.textContent = "★".repeat(survey.rating) + "☆".repeat(5 - survey.rating);
+      stars.setAttribute("aria-label", interpolate(gettext("%(rating)s of 5"), { rating: survey.rating }));
+      $('[data-role="csat-when"]', box).textContent = fullDateTime(survey.rated_at);
+    } else {
+      stars.textContent = gettext("Survey sent, no rating yet");
+      stars.removeAttribute("aria-label");
+      $('[data-role="csat-when"]', box).textContent = fullDateTime(survey.sent_at);
+    }
+    comment.hidden = !survey.comment;
+    comment.textContent = survey.comment || "";
   }
 
   describe(event) {

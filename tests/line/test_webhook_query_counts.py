@@ -25,14 +25,15 @@ ONE_STATEMENT = fast_path.can_append_in_one_statement()
 # (with contact and operator); UPDATE … RETURNING the next seq; INSERT message; COMMIT.
 EXISTING_CONVERSATION_QUERIES = 1 if ONE_STATEMENT else 6
 # (PostgreSQL: the one statement, finding nothing;) BEGIN; INSERT webhook event; SELECT open
-# conversation (none); SELECT contact (none); SAVEPOINT, INSERT contact, RELEASE; SAVEPOINT,
+# conversation (none); SELECT a rating awaiting its comment (none: CSAT, issue 14); SELECT
+# contact (none); SAVEPOINT, INSERT contact, RELEASE; SAVEPOINT,
 # INSERT conversation, RELEASE; INSERT "created" conversation event; UPDATE … RETURNING seq;
 # INSERT message; then the bot's fallback (the first text of a conversation is one nothing
 # matched): UPDATE bot_nudged_at (claims the once-per-interval answer), UPDATE … RETURNING seq,
 # INSERT the bot's message; COMMIT.
-NEW_CONTACT_QUERIES = 17 + ONE_STATEMENT
+NEW_CONTACT_QUERIES = 18 + ONE_STATEMENT
 # As for a new contact, without creating the contact: 3 fewer.
-RETURNING_CONTACT_QUERIES = 14 + ONE_STATEMENT
+RETURNING_CONTACT_QUERIES = 15 + ONE_STATEMENT
 
 OTHER_CONVERSATIONS = 200
 
