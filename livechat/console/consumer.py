@@ -184,6 +184,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
             self.auth_timer.cancel()
         for group in (groups.OPERATORS, groups.operator(user.pk)):
             await self.join_group(group)
+        if user.is_supervisor:  # SLA alerts of every conversation
+            await self.join_group(groups.SUPERVISORS)
         await self.send_frame(frames.auth_success(user), request_id)
         went_online = await presence.store().touch(user.pk, self.channel_name)
         if went_online:

@@ -2,11 +2,11 @@
 and the customer panel.
 
 Every function here runs a fixed number of queries whatever the amount of data (a list row
-brings its unread count and last-message preview along as subqueries of the one list query,
-never a query per row); tests/console/test_views.py pins the counts.
+brings its unread count, last-message preview and SLA state along as subqueries of the one list
+query, never a query per row); tests/console/test_views.py pins the counts.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, JSONObject, Left
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from livechat.conversations import history, permissions
+from livechat.conversations import history, permissions, sla
 from livechat.models import CannedResponse, Conversation, ConversationEvent, CsatResponse, Message, ReadMarker
 from livechat.realtime import protocol
 from livechat.realtime.payloads import (
@@ -35,6 +35,7 @@ from livechat.realtime.payloads import (
     conversation_payload,
     message_payload,
     operator_payload,
+    sla_state_payload,
 )
 
 if TYPE_CHECKING:  # django-stubs-ext is a development dependency
@@ -140,11 +141,38 @@ def _with_last_message(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     return qs.annotate(last_message=Subquery(latest, output_field=JSONField()))
 
 
+def _with_sla(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Annotate `sla`: the worst SLA alert whose clock still runs (livechat.conversations.sla), as
+    a small JSON object — a subquery on the alerts' conversation index, no second query."""
+    worst = sla.worst_standing_alert(OuterRef("pk")).values(
+        state=JSONObject(kind="kind", level="level", started_at="started_at", due_at="due_at")
+    )[:1]
+    return qs.annotate(sla=Subquery(worst, output_field=JSONField()))
+
+
+def _sla_state(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The annotation as the row shows it, its times ISO 8601 with an offset (SQLite's JSON
+    carries them as naive UTC text)."""
+    if not state:
+        return None
+
+    def aware(text: str) -> datetime:
+        value = parse_datetime(text)
+        assert value is not None, f"bad time {text!r}"
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    return sla_state_payload(
+        state["kind"], state["level"], aware(state["started_at"]), aware(state["due_at"])
+    )
+
+
 class _RowAnnotations(TypedDict):
-    """What a list row's conversation is annotated with (_with_unread or 0, _with_last_message)."""
+    """What a list row's conversation is annotated with (_with_unread or 0, _with_last_message,
+    _with_sla or None)."""
 
     unread: int
     last_message: dict[str, Any] | None
+    sla: dict[str, Any] | None
 
 
 def conversation_rows(
@@ -160,6 +188,7 @@ def conversation_rows(
     if cursor and tab != "queue":
         qs = _after_cursor(qs, cursor)
     qs = _with_unread(qs, operator) if tab != "closed" else qs.annotate(unread=Value(0))
+    qs = _with_sla(qs) if tab != "closed" else qs.annotate(sla=Value(None, output_field=JSONField()))
     conversations = cast(
         "list[WithAnnotations[Conversation, _RowAnnotations]]", list(_with_last_message(qs)[: limit + 1])
     )
@@ -170,6 +199,7 @@ def conversation_rows(
         row = conversation_payload(conversation)
         row["last_message"] = preview(conversation.last_message)
         row["unread"] = conversation.unread
+        row["sla"] = _sla_state(conversation.sla)
         if tab == "queue" and not query:
             row["queue_position"] = position
         rows.append(row)

@@ -12,8 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import User
-from livechat.models import Conversation, Message
-from livechat.realtime.payloads import conversation_payload, message_payload, operator_payload
+from livechat.models import Conversation, Message, SlaAlert
+from livechat.realtime.payloads import (
+    conversation_payload,
+    message_payload,
+    operator_payload,
+    sla_state_payload,
+)
 
 JSON = dict[str, Any]
 
@@ -138,6 +143,22 @@ def operator_joined(conversation_id: int, operator: User) -> Frame:
 def operator_left(conversation_id: int, operator: User) -> Frame:
     return Frame(
         "operator_left", {"conversation_id": conversation_id, "operator": operator_payload(operator)}
+    )
+
+
+def sla_alert(alert: SlaAlert, *, target_seconds: int, elapsed_seconds: float) -> Frame:
+    """An SLA clock passed its warning threshold or its target (livechat.conversations.sla);
+    `alert.conversation` with `contact` and `assigned_operator` loaded."""
+    return Frame(
+        "sla_alert",
+        {
+            "conversation_id": alert.conversation_id,
+            **sla_state_payload(alert.kind, alert.level, alert.started_at, alert.due_at),
+            "target_seconds": target_seconds,
+            "elapsed_seconds": round(elapsed_seconds),
+            "operator": operator_payload(alert.operator),
+            "conversation": conversation_payload(alert.conversation),
+        },
     )
 
 

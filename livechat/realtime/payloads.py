@@ -3,6 +3,7 @@
 One place, so the socket, the REST API and the console templates can never disagree.
 """
 
+from datetime import datetime
 from typing import Any, overload
 
 from django.urls import reverse
@@ -59,6 +60,12 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
         "close_reason": conversation.close_reason,
         "last_seq": conversation.last_seq,
     }
+
+
+def sla_state_payload(kind: str, level: str, started_at: datetime, due_at: datetime) -> dict[str, Any]:
+    """A conversation's SLA state as a list row shows it: which clock, how bad, since and due when
+    (livechat.conversations.sla)."""
+    return {"kind": kind, "level": level, "started_at": started_at.isoformat(), "due_at": due_at.isoformat()}
 
 
 def message_payload(message: Message) -> dict[str, Any]:

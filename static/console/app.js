@@ -8,7 +8,8 @@
  *   list          tab-queue, tab-mine, tab-open, tab-closed, tab-count-<tab>, search-input,
  *                 conversation-list, conversation-row [data-conversation-id, data-status],
  *                 row-name, row-preview, row-unread, row-claim, row-meta, row-position,
- *                 row-waiting, row-assignee, list-empty, load-more, presence-list,
+ *                 row-waiting, row-assignee, row-sla [data-level=warning|breach, data-kind],
+ *                 list-empty, load-more, presence-list,
  *                 presence-item [data-operator-id, data-status]
  *   chat          chat-pane, chat-empty, chat, chat-header, chat-title,
  *                 chat-status [data-status], chat-assignee, typing-indicator, claim-button,
@@ -32,7 +33,7 @@ import { Attention } from "./attention.js";
 import { ChatView } from "./chat.js";
 import { Connection } from "./connection.js";
 import { byTestId, h, newClientId } from "./dom.js";
-import { configure, previewText } from "./format.js";
+import { configure, previewText, slaLabel } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
 import { ConversationList } from "./list.js";
 import { Outbox } from "./outbox.js";
@@ -380,8 +381,14 @@ function onFrame({ type, payload = {} }) {
       }
       break;
     case "session_closed": onSession(payload.conversation); break;
-    case "sla_alert":
-      attention.alert({ title: gettext("Response time alert"), body: payload.message || "" });
+    case "sla_alert":  // a response or resolution target is about to be missed, or was (livechat/conversations/sla.py)
+      list.applySlaAlert(payload);
+      attention.alert({
+        title: payload.level === "breach" ? gettext("SLA missed") : gettext("Response time alert"),
+        body: [payload.conversation ? customerLabel(payload.conversation) : "", slaLabel(payload)].filter(Boolean).join(" — "),
+        tag: `sla-${payload.conversation_id}-${payload.kind}-${payload.level}`,
+        onClick: () => openConversation(payload.conversation_id),
+      });
       break;
     case "line_status":  // LINE's outage: messages wait in order (livechat/delivery/circuit.py)
       if (payload.state === "quota_exhausted") {  // the month's pushes are used up (delivery/sender.py)

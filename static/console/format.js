@@ -84,6 +84,23 @@ export function statusLabel(status) {
   }[status] || status;
 }
 
+/** What an SLA alert or a row's SLA badge says: which target, due or overdue, and when it is due. */
+export function slaLabel(sla) {
+  const when = dayKey(sla.due_at) === todayKey() ? timeOfDay(sla.due_at) : fullDateTime(sla.due_at);
+  const texts = sla.level === "breach"
+    ? {
+      first_response: gettext("First response overdue (due %(time)s)"),
+      next_response: gettext("Reply overdue (due %(time)s)"),
+      resolution: gettext("Resolution overdue (due %(time)s)"),
+    }
+    : {
+      first_response: gettext("First response due %(time)s"),
+      next_response: gettext("Reply due %(time)s"),
+      resolution: gettext("Resolution due %(time)s"),
+    };
+  return interpolate(texts[sla.kind] || texts.resolution, { time: when });
+}
+
 /** One line describing a message, for list rows and notifications. */
 export function previewText(message, me) {
   if (!message) return "";

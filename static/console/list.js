@@ -2,10 +2,28 @@
 // paging, and rows kept up to date from socket frames without reloading.
 import { getJSON, withQuery } from "./api.js";
 import { $$, byTestId, h, reconcile } from "./dom.js";
-import { avatar, duration, previewText, shortWhen, since, statusLabel } from "./format.js";
+import { avatar, duration, previewText, shortWhen, since, slaLabel, statusLabel } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
 
 export const TABS = ["queue", "mine", "open", "closed"];
+const SLA_SEVERITY = { warning: 1, breach: 2 };
+
+/**
+ * Whether the SLA clock a row's badge stands for still runs after this change (the server's rule,
+ * livechat/conversations/sla.py): a first response until the first operator message, a next
+ * response until an operator writes after the customer's message (and only while active), a
+ * resolution until the close.
+ */
+function slaStillRuns(sla, row, messages) {
+  if (row.status === "closed") return false;
+  if (sla.kind === "first_response") return !row.first_response_at;
+  if (sla.kind === "next_response") {
+    const started = Date.parse(sla.started_at);
+    return row.status === "active" && !messages.some((m) => m.direction === "out" && m.sender_kind === "operator"
+      && Date.parse(m.created_at) > started);
+  }
+  return true;
+}
 
 /** Whether profile `a` is newer than `b` (frames built in different threads may arrive late). */
 function newerProfile(a, b) {
@@ -115,6 +133,7 @@ export class ConversationList extends EventTarget {
       }
     }
     if (row.status !== "waiting") delete row.queue_position;
+    if (row.sla && !slaStillRuns(row.sla, row, messages)) row.sla = null;
     this.rows.set(id, row);
     const after = this.membership(row);
     const statusChanged = !before || TABS.some((tab) => before[tab] !== after[tab]);
@@ -146,6 +165,17 @@ export class ConversationList extends EventTarget {
     this.counts.queue = waiting.length;
     this.render();
     return joined;
+  }
+
+  /** sla_alert: the row shows the alert, unless a worse one still stands there. */
+  applySlaAlert(alert) {
+    if (!alert.conversation) return;
+    this.upsert(alert.conversation);
+    const row = this.rows.get(alert.conversation_id);
+    if (!row) return;
+    const { kind, level, started_at, due_at } = alert;
+    if (!row.sla || SLA_SEVERITY[level] >= SLA_SEVERITY[row.sla.level]) row.sla = { kind, level, started_at, due_at };
+    this.render();
   }
 
   markRead(id) {
@@ -272,6 +302,7 @@ export class ConversationList extends EventTarget {
     const signature = JSON.stringify([
       row.status, row.contact, row.assigned_operator, row.last_message_at, row.last_message && row.last_message.seq,
       row.last_message && row.last_message.is_unsent, showUnread && row.unread, row.queue_position, row.id === this.selectedId,
+      row.sla && [row.sla.kind, row.sla.level, row.sla.due_at],
     ]);
     const cached = this.elements.get(row.id);
     if (cached && cached.signature === signature && !force) return cached.element;
@@ -311,6 +342,13 @@ export class ConversationList extends EventTarget {
 
   meta(row) {
     const parts = [h("span", { class: `chip chip-${row.status}`, text: statusLabel(row.status) })];
+    if (row.sla) {  // amber: about to miss a target; red: missed it
+      const label = slaLabel(row.sla);
+      parts.push(h("span", {
+        class: `chip chip-sla-${row.sla.level}`, "data-testid": "row-sla", "data-level": row.sla.level,
+        "data-kind": row.sla.kind, title: label, "aria-label": label, text: gettext("SLA"),
+      }));
+    }
     if (row.status === "waiting") {
       if (row.queue_position) {
         parts.push(h("span", { "data-testid": "row-position", text: interpolate(gettext("#%(position)s in queue"), { position: row.queue_position }) }));
