@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts import availability, idle_sessions, sign_in
 from accounts.models import User
-from livechat.conversations import actions, history, permissions, queue
+from livechat.conversations import actions, assignment, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
 from livechat.jobs import background
 from livechat.line import messaging_api, read_receipts
@@ -191,6 +191,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         if went_online:
             await database_sync_to_async(availability.start)(user.pk, "online")
             await self.broadcast_presence()
+            assignment.assign_waiting_soon()
         else:
             await self.send_frame(await presence_frame())
         await self.send_frame(frames.queue_update(await database_sync_to_async(queue.snapshot)()))
@@ -319,6 +320,7 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         if await presence.store().touch(self.me.pk, self.channel_name):
             await database_sync_to_async(availability.start)(self.me.pk, "online")
             await self.broadcast_presence()
+            assignment.assign_waiting_soon()
         await self.send_frame(frames.pong(), request_id)
 
     async def on_join_room(self, payload: dict[str, Any], request_id: str | None) -> None:
@@ -414,6 +416,8 @@ class LiveChatConsumer(AsyncWebsocketConsumer):
         await presence.store().set_status(self.me.pk, payload["status"])
         await database_sync_to_async(availability.start)(self.me.pk, payload["status"])
         await self.broadcast_presence()
+        if payload["status"] == "online":
+            assignment.assign_waiting_soon()
 
     async def broadcast_presence(self) -> None:
         await publish.now_async([(groups.OPERATORS, await presence_frame())])

@@ -189,6 +189,7 @@ def request_handoff(conversation: Conversation, *, actor: Actor = CUSTOMER, repl
         _tell_after_hours(conversation, hours.next_opening(now), now, reply_token)
     publish_conversation_on_commit(conversation)
     queue.publish_on_commit()
+    _assign_waiting_on_commit()
     return True
 
 
@@ -364,6 +365,45 @@ def claim(conversation_id: int, actor: Actor) -> Conversation:
     return conversation
 
 
+def assign(conversation_id: int, operator: User, actor: Actor = SYSTEM) -> Conversation:
+    """Hand a waiting conversation to `operator` (auto-assignment: livechat.conversations.assignment
+    chooses whom). Recorded as a claim made by `actor` for them."""
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status != Status.WAITING:
+            raise ActionRefused("invalid_state", "Only a waiting conversation can be assigned.")
+        now = timezone.now()
+        _change(
+            conversation,
+            Kind.CLAIMED,
+            actor,
+            to_status=Status.ACTIVE,
+            fields={
+                "assigned_operator": operator,
+                # claimed_at is the first claim (analytics' wait): a conversation returned to the
+                # queue and assigned again keeps it.
+                "claimed_at": conversation.claimed_at or now,
+                "handoff_requested_at": conversation.handoff_requested_at or now,
+            },
+            to_operator=operator,
+        )
+        User.objects.filter(pk=operator.pk).update(last_assigned_at=now)
+        operator.last_assigned_at = now
+        publish.on_commit(_to_everyone(frames.session_claimed(conversation, actor.user)))
+        queue.publish_on_commit()
+    return conversation
+
+
+def _assign_waiting_on_commit() -> None:
+    """A customer joined the queue or an operator's slot freed up: once this commits, auto-
+    assignment (when on) looks again."""
+    if service.settings().auto_assign_enabled:
+        # assignment calls assign() above, so it is imported when first needed.
+        from livechat.conversations import assignment
+
+        assignment.assign_waiting_on_commit()
+
+
 def close(conversation_id: int, actor: Actor, reason: str = "") -> Conversation:
     with transaction.atomic():
         conversation = _locked(conversation_id)
@@ -384,6 +424,8 @@ def close(conversation_id: int, actor: Actor, reason: str = "") -> Conversation:
         publish.on_commit(_to_everyone(frames.session_closed(conversation, actor.user, reason)))
         if previous == Status.WAITING:
             queue.publish_on_commit()
+        elif previous == Status.ACTIVE:
+            _assign_waiting_on_commit()
     return conversation
 
 
@@ -513,6 +555,7 @@ def transfer(
         publish.on_commit(_to_everyone(frame))
         if to_queue:
             queue.publish_on_commit()
+        _assign_waiting_on_commit()  # back in the queue, and a slot of the previous holder's free
     return conversation
 
 

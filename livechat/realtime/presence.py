@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import Protocol, cast
 
+import redis
 from django.conf import settings
 
 KEY = "livechat:presence"
@@ -87,7 +88,7 @@ class RedisPresence:
         if not ids:
             return {}
         statuses = cast(list[str | None], await self.redis.hmget(f"{KEY}:status", ids))
-        return {int(i): s or "online" for i, s in zip(ids, statuses, strict=True)}
+        return _statuses(ids, statuses)
 
     async def sweep(self) -> list[int]:
         now = time.time()
@@ -145,6 +146,15 @@ class MemoryPresence:
         now = time.time()
         return {o: self.status.get(o, "online") for o in list(self.sockets) if self._alive(o, now)}
 
+    def online_now(self) -> dict[int, str]:
+        """online() for another thread: it only reads (the loop's thread alone writes)."""
+        now = time.time()
+        return {
+            o: self.status.get(o, "online")
+            for o, sockets in list(self.sockets.items())
+            if any(t > now for t in list(sockets.values()))
+        }
+
     async def sweep(self) -> list[int]:
         now = time.time()
         gone = [o for o in list(self.sockets) if not self._alive(o, now)]
@@ -174,3 +184,29 @@ def store() -> PresenceStore:
     if key not in _stores:
         _stores[key] = RedisPresence(url)
     return _stores[key]
+
+
+def _statuses(ids: list[str], statuses: list[str | None]) -> dict[int, str]:
+    return {int(i): s or "online" for i, s in zip(ids, statuses, strict=True)}
+
+
+_sync_clients: dict[str, "redis.Redis"] = {}
+
+
+def online_now() -> dict[int, str]:
+    """`store().online()` for synchronous code (a pool thread, a management command).
+
+    The async store is bound to an event loop, and a loop made for one call (async_to_sync in a
+    thread without one) would leave a client behind on a closed loop each time; a synchronous
+    client, one per process, reads the same keys instead.
+    """
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return _memory.online_now()
+    client = _sync_clients.get(url)
+    if client is None:
+        client = _sync_clients[url] = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+    ids = cast(list[str], client.zrangebyscore(f"{KEY}:operators", time.time(), "+inf"))
+    if not ids:
+        return {}
+    return _statuses(ids, cast(list[str | None], client.hmget(f"{KEY}:status", ids)))

@@ -368,6 +368,14 @@ function onFrame({ type, payload = {} }) {
       if (payload.operator && payload.operator.id !== me.id && payload.conversation.id === chat.id) {
         attention.toast(interpolate(gettext("%(name)s claimed this conversation"), { name: payload.operator.name }));
       }
+      if (!payload.operator && payload.conversation.assigned_operator?.id === me.id) {  // auto-assignment
+        const id = payload.conversation.id;
+        attention.alert({
+          title: gettext("A conversation was assigned to you"),
+          body: payload.conversation.contact.display_name,
+          onClick: () => openConversation(id),
+        });
+      }
       break;
     case "session_transferred":
       onSession(payload.conversation);
