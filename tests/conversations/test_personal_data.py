@@ -51,7 +51,7 @@ def frames_to_operators() -> Callable[[], list[dict[str, Any]]]:
     async_to_sync(layer.group_add)(groups.OPERATORS, channel)
 
     async def drain() -> list[dict[str, Any]]:
-        received = []
+        received: list[dict[str, Any]] = []
         while True:
             try:
                 event = await asyncio.wait_for(layer.receive(channel), 0.2)
@@ -158,7 +158,7 @@ class History:
         actions.claim(self.current.pk, Actor.staff(operator))
         say(self.current, f"{name}: ยังรออยู่นะคะ")
         self.webhook_events = [webhook_event(self.contact.line_user_id, text) for text in self.texts]
-        self.files = [self.photo.media.name, sent.original_path, sent.preview_path]
+        self.files: list[str] = [self.photo.media.name or "", sent.original_path, sent.preview_path]
 
     @property
     def conversation_ids(self) -> set[int]:
