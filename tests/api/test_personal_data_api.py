@@ -144,3 +144,16 @@ def test_the_schema_documents_both_endpoints(somchai: Client) -> None:
     }
     erased = erase["responses"]["200"]["content"]["application/json"]["schema"]
     assert erased == {"$ref": "#/components/schemas/Erasure"}
+
+
+def test_the_console_offers_export_and_erase_to_supervisors_only(
+    somchai: Client, team: dict[str, User]
+) -> None:
+    thai = signed_in(team["malee"]).get("/console/").content.decode()
+    assert 'data-testid="export-data"' in thai and 'data-testid="erase-dialog"' in thai
+    assert "ส่งออกข้อมูล (PDPA)" in thai and "ลบข้อมูลของลูกค้ารายนี้?" in thai
+    assert '"contact_erase": "/api/v1/contacts/0/erase"' in thai
+
+    operators_page = somchai.get("/console/").content.decode()
+    assert 'data-testid="personal-data"' not in operators_page
+    assert 'data-testid="erase-dialog"' not in operators_page
