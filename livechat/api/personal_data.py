@@ -58,8 +58,8 @@ def export_contact(request: Request, contact_id: int) -> HttpResponse | Response
     contact = personal_data.find(contact_id=contact_id)
     if contact is None:
         return not_found("No such contact.")
-    # Built in a fixed number of queries; joined here because daphne would buffer a streamed
-    # response anyway.
+    # Built in a fixed number of queries; joined here because Django's ASGI handler reads a
+    # streamed response whole anyway.
     body = "".join(personal_data.export(contact, _requester(request)))
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{personal_data.file_name(contact)}"'

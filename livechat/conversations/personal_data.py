@@ -7,8 +7,8 @@ console ask there; `manage.py pdpa` is for admins at a shell. Both are written t
 
 Erasing keeps the rows and their times — conversations, their events, messages' seq, direction,
 type, status and timestamps — so analytics stay right; what goes is what identifies or was said:
-the profile, every message's text, payload and media files, operators' notes on the events, and
-the raw webhook bodies LINE sent for the user. The contact row stays, anonymised, with an
+the profile, every message's text, payload and media files, operators' handover notes, and the
+raw webhook bodies LINE sent for the user. The contact row stays, anonymised, with an
 `erased-<id>` placeholder for its LINE user id: the id is unique, and a later message from the same
 LINE user starts a new contact that knows nothing of the old one.
 """
