@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from livechat.api import outbound, responses, views
+from livechat.api import outbound, personal_data, responses, views
 
 
 class IdConverter:
@@ -29,5 +29,7 @@ urlpatterns = [
     path("conversations/<id:conversation_id>/transfer", views.transfer, name="transfer"),
     path("conversations/<id:conversation_id>/send-image", outbound.send_image, name="send-image"),
     path("messages/<id:message_id>/retry", outbound.retry_message, name="retry"),
+    path("contacts/<id:contact_id>/export", personal_data.export_contact, name="contact-export"),
+    path("contacts/<id:contact_id>/erase", personal_data.erase_contact, name="contact-erase"),
     re_path(r"", responses.unknown_endpoint),  # last: JSON 404 for anything else under /api/v1/
 ]

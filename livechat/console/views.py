@@ -115,6 +115,8 @@ def console(request: HttpRequest) -> HttpResponse:
             "close": reverse("api:close", args=[0]),
             "transfer": reverse("api:transfer", args=[0]),
             "retry": reverse("api:retry", args=[0]),
+            "contact_export": reverse("api:contact-export", args=[0]),
+            "contact_erase": reverse("api:contact-erase", args=[0]),
             "queue": reverse("api:queue"),
             "login": settings.LOGIN_URL,
             "sound": static("console/sounds/notify.wav"),
@@ -128,6 +130,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "selected": selected,
             "can_send": bool(selected and selected["capabilities"]["can_send"]),
             "line_down": circuit.state() != "closed",
+            "handles_personal_data": permissions.may_handle_personal_data(operator),
         },
     )
 

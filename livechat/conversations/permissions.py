@@ -62,6 +62,20 @@ def is_team_member(user: Any) -> bool:
     )
 
 
+def may_handle_personal_data(user: Any) -> bool:
+    """May export or erase everything held about a customer (PDPA): supervisors and admins."""
+    return is_team_member(user) and bool(user.is_supervisor)
+
+
+class HandlesPersonalData(BasePermission):
+    """The REST API's rule for the PDPA endpoints: `may_handle_personal_data`."""
+
+    message = "Only supervisors and admins may export or erase a customer's data."
+
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
+        return may_handle_personal_data(request.user)
+
+
 def team_members() -> "QuerySet[User]":
     """Everyone `is_team_member` lets in (e.g. who may be handed a conversation)."""
     return User.objects.filter(is_active=True, role__in=User.Role.values)

@@ -51,6 +51,15 @@ class StoredImage:
             default_storage.delete(path)
 
 
+def files_stored_with(path: str) -> list[str]:
+    """Every file stored along with the sent image at `path` (its original and its preview share
+    the token's folder), or [] if `path` is not one of ours."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != PREFIX or not TOKEN_RE.match(parts[1]):
+        return []
+    return [f"{PREFIX}/{parts[1]}/{name}" for name in sorted(NAMES)]
+
+
 def image_kind(upload: File) -> str:
     """'jpg' or 'png' by the file's first bytes (never by its name or declared type)."""
     upload.seek(0)

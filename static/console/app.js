@@ -26,7 +26,8 @@
  *   panel         customer-panel, customer-name, customer-status-message, customer-line-id,
  *                 customer-language, following-state [data-following], customer-since,
  *                 past-conversations, past-conversation, event-timeline,
- *                 timeline-event [data-kind]
+ *                 timeline-event [data-kind], personal-data, export-data, erase-data,
+ *                 erase-dialog, erase-confirm (supervisors only)
  */
 import { ApiError, getJSON, postForm, postJSON, withId, withQuery } from "./api.js";
 import { Attention } from "./attention.js";
@@ -479,6 +480,17 @@ list.addEventListener("claim", (event) => {
 list.addEventListener("unread", (event) => attention.setUnread(event.detail));
 list.addEventListener("error", (event) => showError(gettext("Could not load conversations"), event.detail));
 panel.addEventListener("open", (event) => openConversation(event.detail));
+panel.addEventListener("erased", async () => {
+  attention.toast(gettext("The customer's data was erased."), "");
+  if (!chat.id) return;
+  try { // the open chat still shows what they said: show it emptied
+    const fresh = await getJSON(withId(urls.detail, chat.id));
+    onConversation(fresh.conversation, fresh.messages);
+  } catch {
+    // offline: reopening the conversation loads it
+  }
+});
+panel.addEventListener("erase-failed", (event) => showError(gettext("Could not erase the customer's data"), event.detail));
 chat.addEventListener("send", (event) => send(event.detail));
 chat.addEventListener("upload", (event) => upload(event.detail.file));
 chat.addEventListener("claim", () => act("claim_session", urls.claim));

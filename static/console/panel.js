@@ -1,6 +1,7 @@
 // The customer panel: profile, following state, the customer's other conversations and the
-// open conversation's timeline (handoff, claimed by, transferred to, closed).
-import { getJSON, withId } from "./api.js";
+// open conversation's timeline (handoff, claimed by, transferred to, closed); for supervisors,
+// the customer's personal data (PDPA): export it, or erase it after a confirmation.
+import { getJSON, postJSON, withId } from "./api.js";
 import { $, byTestId, h } from "./dom.js";
 import { avatar, fullDateTime, shortWhen, statusLabel } from "./format.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
@@ -14,7 +15,25 @@ export class CustomerPanel extends EventTarget {
     this.urls = urls;
     this.root = byTestId("customer-panel");
     this.conversationId = null;
+    this.contactId = null;
     this.timer = null;
+    const erase = byTestId("erase-data", this.root);  // only on supervisors' pages
+    if (erase) {
+      const dialog = byTestId("erase-dialog");
+      erase.addEventListener("click", () => { dialog.returnValue = ""; dialog.showModal(); });
+      dialog.addEventListener("close", () => { if (dialog.returnValue === "confirm") this.erase(); });
+    }
+  }
+
+  async erase() {
+    const { contactId, conversationId } = this;
+    try {
+      await postJSON(withId(this.urls.contact_erase, contactId));
+      this.dispatchEvent(new CustomEvent("erased", { detail: contactId }));
+      this.load(conversationId);
+    } catch (error) {
+      this.dispatchEvent(new CustomEvent("erase-failed", { detail: error }));
+    }
   }
 
   async load(conversationId) {
@@ -35,6 +54,9 @@ export class CustomerPanel extends EventTarget {
 
   render(data) {
     const contact = data.contact;
+    this.contactId = contact.id;
+    const exportLink = byTestId("export-data", this.root);
+    if (exportLink) exportLink.href = withId(this.urls.contact_export, contact.id);
     $(".panel-empty", this.root).hidden = true;
     $(".panel-body", this.root).hidden = false;
     const picture = avatar(contact, 64, "panel-avatar");
