@@ -31,6 +31,9 @@ class Erased(serializers.Serializer):
     messages = serializers.IntegerField(help_text="Messages whose text, details and media were erased.")
     media_files = serializers.IntegerField(help_text="Files removed from storage.")
     event_notes = serializers.IntegerField(help_text="Handover notes erased from conversation events.")
+    csat_comments = serializers.IntegerField(
+        help_text="Comments erased from CSAT ratings (the ratings stay)."
+    )
     webhook_events = serializers.IntegerField(help_text="Raw webhook bodies from this LINE user erased.")
     profile = serializers.IntegerField(help_text="1 if the profile was erased now, 0 if it already was.")
 

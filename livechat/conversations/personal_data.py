@@ -34,7 +34,15 @@ from livechat.conversations import actions
 from livechat.conversations.actions import SYSTEM
 from livechat.conversations.permissions import ActionRefused
 from livechat.line import hosted_images
-from livechat.models import Contact, Conversation, ConversationEvent, Message, SlaAlert, WebhookEvent
+from livechat.models import (
+    Contact,
+    Conversation,
+    ConversationEvent,
+    CsatResponse,
+    Message,
+    SlaAlert,
+    WebhookEvent,
+)
 
 FORMAT_VERSION = 1
 ERASED_PREFIX = "erased-"
@@ -147,11 +155,15 @@ def _sla_alerts(contact: Contact) -> Iterator[dict[str, Any]]:
     )
 
 
-def _csat(contact: Contact) -> Iterable[dict[str, Any]]:
-    # No CsatResponse model yet. When there is one:
-    # return _rows(CsatResponse.objects.filter(conversation__contact=contact).order_by("id"),
-    #              "conversation_id", "rating", "comment", "created_at")
-    return ()
+def _csat(contact: Contact) -> Iterator[dict[str, Any]]:
+    return _rows(
+        CsatResponse.objects.filter(conversation__contact=contact).order_by("id"),
+        "conversation_id",
+        "rating",
+        "comment",
+        "created_at",
+        "commented_at",
+    )
 
 
 # Each list of the document, in order. A new kind of data about the contact is one line here.
@@ -272,6 +284,10 @@ def erase(contact: Contact, by: Requester) -> dict[str, int]:
         messages = _erase_messages(contact)
         # Handover notes are free text about the customer; close reasons are the team's own
         # categories (analytics reports them) and stay.
+        # A rating is an anonymous figure for analytics; the comment is the customer's words.
+        comments = (
+            CsatResponse.objects.filter(conversation__contact=contact).exclude(comment="").update(comment="")
+        )
         notes = (
             ConversationEvent.objects.filter(
                 conversation__contact=contact,
@@ -290,6 +306,7 @@ def erase(contact: Contact, by: Requester) -> dict[str, int]:
             "messages": messages,
             "media_files": media_files,
             "event_notes": notes,
+            "csat_comments": comments,
             "webhook_events": webhook_bodies,
             "profile": int(profile_erased),
         }

@@ -97,6 +97,7 @@ def test_a_supervisor_erases_a_contact(supervisor: User) -> None:
             "messages": 1,
             "media_files": 0,
             "event_notes": 0,
+            "csat_comments": 0,
             "webhook_events": 0,
             "profile": 1,
         },

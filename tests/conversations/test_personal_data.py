@@ -23,7 +23,15 @@ from livechat.conversations import actions, personal_data
 from livechat.conversations.actions import Actor
 from livechat.conversations.store import append_message, start_conversation
 from livechat.line import hosted_images
-from livechat.models import Contact, Conversation, ConversationEvent, Message, SlaAlert, WebhookEvent
+from livechat.models import (
+    Contact,
+    Conversation,
+    ConversationEvent,
+    CsatResponse,
+    Message,
+    SlaAlert,
+    WebhookEvent,
+)
 from livechat.realtime import groups
 from livechat.simulator import events as ev
 from tests.factories import png_bytes
@@ -150,6 +158,7 @@ class History:
             due_at=T0 + timedelta(minutes=5),
             operator=operator,
         )
+        CsatResponse.objects.create(conversation=self.past, rating=4, comment=f"{name} ชอบบริการค่ะ")
         with transaction.atomic():
             self.current, _ = start_conversation(self.contact)
         Conversation.objects.filter(pk=self.current.pk).update(
@@ -243,7 +252,12 @@ def test_the_export_holds_the_profile_every_conversation_message_and_event_of_th
         "warning",
         "Somchai",
     )
-    assert document["csat"] == []
+    [rating] = document["csat"]
+    assert (rating["conversation_id"], rating["rating"], rating["comment"]) == (
+        ploy.past.pk,
+        4,
+        "Ploy ชอบบริการค่ะ",
+    )
 
     everything = json.dumps(document, ensure_ascii=False)
     assert "Krit" not in everything and krit.contact.line_user_id not in everything
@@ -252,12 +266,12 @@ def test_the_export_holds_the_profile_every_conversation_message_and_event_of_th
 def test_the_export_takes_as_many_queries_for_a_long_history_as_for_a_short_one(
     ploy: History, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         short = exported(ploy.contact)
     for n in range(300):
         say(ploy.current, f"ข้อความที่ {n}")
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         long = exported(ploy.contact)
 
     assert len(long["messages"]) == len(short["messages"]) + 300
@@ -407,9 +421,12 @@ def test_an_erasure_is_in_the_audit_log_with_the_counts(ploy: History, superviso
         "messages": 8,
         "media_files": 3,  # the customer's photo; the operator's image and its preview
         "event_notes": 1,
+        "csat_comments": 1,
         "webhook_events": 2,
         "profile": 1,
     }
+    rating = CsatResponse.objects.get(conversation=ploy.past)
+    assert (rating.rating, rating.comment) == (4, "")  # the figure stays for analytics, the words go
 
 
 def test_a_second_erasure_is_harmless(ploy: History) -> None:
@@ -423,6 +440,7 @@ def test_a_second_erasure_is_harmless(ploy: History) -> None:
         "messages": 0,
         "media_files": 0,
         "event_notes": 0,
+        "csat_comments": 0,
         "webhook_events": 0,
         "profile": 0,
     }
