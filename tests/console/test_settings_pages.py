@@ -470,6 +470,7 @@ def test_the_sla_page_shows_targets_in_minutes_and_hours(boss):
     page = text_of(boss.get("/console/settings/sla/"))
 
     assert 'name="first_response_seconds_0" value="5"' in page
+    assert 'name="next_response_seconds_0" value="10"' in page
     assert re.search(r'name="resolution_seconds_1".*?<option value="hours" selected>', page)
 
 

@@ -209,7 +209,10 @@ class TargetWidget(forms.MultiWidget):
         seconds = int(value)
         if seconds and seconds % UNITS["hours"] == 0:
             return [seconds // UNITS["hours"], "hours"]
-        return [(Decimal(seconds) / UNITS["minutes"]).quantize(Decimal("0.01")).normalize(), "minutes"]
+        if seconds % UNITS["minutes"] == 0:
+            return [seconds // UNITS["minutes"], "minutes"]
+        minutes = (Decimal(seconds) / UNITS["minutes"]).quantize(Decimal("0.01"))
+        return [f"{minutes.normalize():f}", "minutes"]  # 1.5, never 1.50 or 1.5E+0
 
 
 class TargetField(forms.MultiValueField):
