@@ -11,7 +11,10 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "display_name", "email")
     # The role is what an admin sets: it alone decides who uses the console, the API and the
     # socket. "Staff status" below only opens Django admin.
-    fieldsets = (("Live chat", {"fields": ("role", "display_name")}), *(DjangoUserAdmin.fieldsets or ()))
+    fieldsets = (
+        ("Live chat", {"fields": ("role", "display_name", "max_chats")}),
+        *(DjangoUserAdmin.fieldsets or ()),
+    )
     add_fieldsets = (
         (
             None,

@@ -42,6 +42,16 @@ def record(
     )
 
 
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for each field whose value differs between the two snapshots (a field
+    missing from one side counts as None): the `changes` of an audit row."""
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in [*before, *(name for name in after if name not in before)]
+        if before.get(name) != after.get(name)
+    }
+
+
 @receiver(user_logged_in, dispatch_uid="audit-login")
 def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     record(AuditLog.Kind.LOGIN, actor=user, request=request, target=_surface(request))

@@ -8,13 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from livechat.models import (
     AutoReply,
     BotSettings,
+    BusinessHours,
     CannedResponse,
     Contact,
     Conversation,
     ConversationEvent,
     HandoffKeyword,
+    Holiday,
     Message,
     ReadMarker,
+    ServiceSettings,
+    SlaAlert,
+    SlaPolicy,
     WebhookEvent,
 )
 
@@ -212,3 +217,76 @@ class CannedResponseAdmin(admin.ModelAdmin):
 class ReadMarkerAdmin(ReadOnlyAdmin):
     list_display = ("operator", "conversation", "last_read_seq", "updated_at")
     list_select_related = ("operator", "conversation__contact")
+
+
+# The service policies. Supervisors edit them in the console (livechat.console.settings, which
+# also writes the audit log); these are the admins' way in. Saving here fires the policies'
+# post_save/post_delete receivers, so every process reloads them too.
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    list_display = ("weekday", "opens_at", "closes_at")
+    list_filter = ("weekday",)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name", "opens_at", "closes_at")
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+
+@admin.register(ServiceSettings)
+class ServiceSettingsAdmin(admin.ModelAdmin):
+    """One row (pk=1), read by livechat.policies.service: it is edited, never added twice or deleted."""
+
+    fieldsets = [
+        (_("Outside business hours"), {"fields": ["after_hours_message"]}),
+        (_("Assignment"), {"fields": ["auto_assign_enabled"]}),
+        (
+            _("Auto-close"),
+            {
+                "fields": [
+                    "auto_close_enabled",
+                    "auto_close_minutes",
+                    "close_warning_enabled",
+                    "close_warning_minutes",
+                    "close_warning_message",
+                    "bot_close_minutes",
+                ]
+            },
+        ),
+        (_("Retention"), {"fields": ["retention_days", "webhook_retention_days"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ServiceSettings.objects.exists()
+
+    def save_model(self, request: HttpRequest, obj: ServiceSettings, form: Any, change: bool) -> None:
+        obj.pk = 1  # the row the policies read, even when added here
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "is_default",
+        "first_response_seconds",
+        "next_response_seconds",
+        "resolution_seconds",
+        "business_hours_only",
+        "warning_percent",
+    )
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "conversation", "kind", "level", "started_at", "due_at", "operator")
+    list_filter = ("kind", "level")
+    list_select_related = ("conversation__contact", "operator")
+    raw_id_fields = ("conversation",)

@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from livechat.console import views
 
 app_name = "console"
 urlpatterns = [
     path("", views.console, name="console"),
+    path("settings/", include("livechat.console.settings.urls")),
     path("api/conversations", views.conversations, name="conversations"),
     path("api/counts", views.counts, name="counts"),
     path("api/line-usage", views.line_usage, name="line-usage"),

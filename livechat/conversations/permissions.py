@@ -81,6 +81,12 @@ def team_members() -> "QuerySet[User]":
     return User.objects.filter(is_active=True, role__in=User.Role.values)
 
 
+def may_manage_settings(user: Any) -> bool:
+    """May edit how the desk runs (business hours, holidays, service settings, capacities, SLA):
+    supervisors and admins of the team."""
+    return is_team_member(user) and bool(user.is_supervisor)
+
+
 class IsTeamMember(BasePermission):
     """The REST API's rule for every endpoint: `is_team_member`."""
 

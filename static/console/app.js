@@ -4,7 +4,7 @@
  * Stable hooks for tests and tools — data-testid values used by the console:
  *   page          console-root, connection-badge [data-state=live|connecting|reconnecting|offline],
  *                 status-switch, sound-toggle, notify-button, language-form, language-th,
- *                 language-en, me, logout, toasts [data-alert-count], toast, lightbox
+ *                 language-en, settings-link, me, logout, toasts [data-alert-count], toast, lightbox
  *   list          tab-queue, tab-mine, tab-open, tab-closed, tab-count-<tab>, search-input,
  *                 conversation-list, conversation-row [data-conversation-id, data-status],
  *                 row-name, row-preview, row-unread, row-claim, row-meta, row-position,

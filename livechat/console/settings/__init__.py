@@ -1,0 +1,1 @@
+"""The console's settings pages, for supervisors and admins (views.py says who may call)."""

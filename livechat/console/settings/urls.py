@@ -1,0 +1,15 @@
+from django.urls import path
+
+from livechat.console.settings import views
+
+app_name = "settings"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("hours/", views.hours, name="hours"),
+    path("holidays/", views.holidays, name="holidays"),
+    path("holidays/<int:holiday_id>/delete/", views.delete_holiday, name="delete-holiday"),
+    path("holidays/thai/<int:year>/", views.load_thai_holidays, name="load-thai-holidays"),
+    path("service/", views.service_settings, name="service"),
+    path("capacity/", views.capacity, name="capacity"),
+    path("sla/", views.sla, name="sla"),
+]
