@@ -330,6 +330,12 @@ def service_data(**changes: Any) -> dict[str, Any]:
         "close_warning_minutes": row.close_warning_minutes,
         "close_warning_message": row.close_warning_message,
         "bot_close_minutes": row.bot_close_minutes,
+        "csat_enabled": row.csat_enabled,
+        "csat_after_auto_close": row.csat_after_auto_close,
+        "csat_expiry_hours": row.csat_expiry_hours,
+        "csat_question": row.csat_question,
+        "csat_thanks": row.csat_thanks,
+        "csat_comment_thanks": row.csat_comment_thanks,
         "retention_days": row.retention_days or "",
         "webhook_retention_days": row.webhook_retention_days,
         **changes,
@@ -352,6 +358,15 @@ def test_service_settings_apply_at_once_and_the_audit_says_what_changed(boss):
         "auto_close_minutes": [30, 45],
         "retention_days": [None, 90],
     }
+
+
+def test_csat_is_switched_on_in_the_service_settings(boss):
+    response = boss.post("/console/settings/service/", service_data(csat_enabled=True, csat_expiry_hours=48))
+
+    assert response.status_code == 302
+    assert service.settings().csat_enabled and service.settings().csat_expiry_hours == 48
+    [row] = audit_rows("service_settings")
+    assert row.changes == {"csat_enabled": [False, True], "csat_expiry_hours": [24, 48]}
 
 
 def test_emptying_retention_keeps_messages_again(boss):

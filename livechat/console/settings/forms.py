@@ -132,6 +132,12 @@ SERVICE_FIELDS = [
     "close_warning_minutes",
     "close_warning_message",
     "bot_close_minutes",
+    "csat_enabled",
+    "csat_after_auto_close",
+    "csat_expiry_hours",
+    "csat_question",
+    "csat_thanks",
+    "csat_comment_thanks",
     "retention_days",
     "webhook_retention_days",
 ]
@@ -144,6 +150,8 @@ class ServiceSettingsForm(forms.ModelForm):
         widgets = {
             "after_hours_message": forms.Textarea(attrs={"rows": 4}),
             "close_warning_message": forms.Textarea(attrs={"rows": 3}),
+            "csat_thanks": forms.Textarea(attrs={"rows": 3}),
+            "csat_comment_thanks": forms.Textarea(attrs={"rows": 3}),
         }
 
     def clean(self) -> dict[str, Any]:
