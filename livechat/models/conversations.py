@@ -43,6 +43,9 @@ class Conversation(models.Model):
     # When the customer was told the chat closes soon for inactivity (ServiceSettings): set once
     # per quiet spell, so the warning goes out once; any later message makes it stale.
     close_warned_at = models.DateTimeField(null=True, blank=True)
+    # When the retention policy removed its messages' contents (livechat.conversations.retention):
+    # the rows and their timing stay for analytics; set once every message of it is done.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")
@@ -64,6 +67,13 @@ class Conversation(models.Model):
                 fields=["-last_message_at", "-id"],
                 condition=~Q(status="closed"),
                 name="conversation_open_activity_idx",
+            ),
+            # cleanup's retention: closed conversations whose messages still hold their contents,
+            # by when they closed.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(status="closed", content_removed_at__isnull=True),
+                name="conversation_retention_idx",
             ),
         ]
 
