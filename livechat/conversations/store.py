@@ -72,11 +72,14 @@ def next_seq(conversation: Conversation, at: datetime | None) -> int:
     """
     table = connection.ops.quote_name(Conversation._meta.db_table)
     activity = "last_message_at = %s, " if at is not None else ""
+    # Stored as the field stores it (SQLite compares datetimes as text: "…+00:00" would sort
+    # after the same moment written by the ORM).
+    stamp = Conversation._meta.get_field("last_message_at").get_db_prep_save(at, connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {activity}last_seq = last_seq + 1 "  # noqa: S608
             "WHERE id = %s RETURNING last_seq",
-            [at, conversation.pk] if at is not None else [conversation.pk],
+            [stamp, conversation.pk] if at is not None else [conversation.pk],
         )
         (seq,) = cursor.fetchone()
     conversation.last_seq = seq

@@ -21,6 +21,7 @@ from livechat.conversations import inactivity
 from livechat.conversations.store import append_message
 from livechat.models import BusinessHours, Conversation, ConversationEvent, Message, ServiceSettings
 from livechat.realtime import groups
+from livechat.simulator import events as ev
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -263,15 +264,14 @@ def test_consoles_hear_of_the_close_like_an_operators_close(
     assert queue["payload"]["waiting"] == []
 
 
+@pytest.mark.parametrize(("status", "after"), [(Status.WAITING, 30), (Status.BOT, 120)])
 @pytest.mark.django_db(transaction=True)
 def test_the_customers_next_message_after_the_close_starts_a_new_conversation_with_the_bot(
-    line, webhook, settle
+    status, after, line, webhook, settle
 ):
-    conversation = quiet(Status.WAITING)
-    inactivity.run(minutes(30))
+    conversation = quiet(status)
+    assert [s.action for s in inactivity.run(minutes(after))] == ["close"]
     user = conversation.contact.line_user_id
-
-    from livechat.simulator import events as ev
 
     assert webhook(ev.text_event(user, "สวัสดีค่ะ อีกเรื่องนึงค่ะ")).status_code == 200
     settle()
