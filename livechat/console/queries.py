@@ -136,6 +136,7 @@ def _with_last_message(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
             sender_kind="sender_kind",
             direction="direction",
             is_unsent="is_unsent",
+            content_removed_at="content_removed_at",
         )
     )[:1]
     return qs.annotate(last_message=Subquery(latest, output_field=JSONField()))
@@ -221,6 +222,7 @@ def preview(message: dict[str, Any] | None) -> dict[str, Any] | None:
         "sender_kind": message["sender_kind"],
         "direction": message["direction"],
         "is_unsent": unsent,
+        "content_removed": message.get("content_removed_at") is not None,
     }
 
 

@@ -8,6 +8,7 @@ the socket, the REST API, the worker and (later) the scheduled commands all call
 else writes conversation state or builds a frame to publish.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -411,22 +412,26 @@ def close(conversation_id: int, actor: Actor, reason: str = "") -> Conversation:
             raise ActionRefused("invalid_state", "The conversation is already closed.")
         if conversation.status == Status.ACTIVE and actor.user is not None:
             require_in_charge(actor.user, conversation, "close it")
-        previous = _change(
-            conversation,
-            Kind.CLOSED,
-            actor,
-            to_status=Status.CLOSED,
-            fields={"closed_at": timezone.now(), "close_reason": reason[:200]},
-            from_operator=conversation.assigned_operator,
-            note=reason,
-        )
-        _survey_on_close(conversation, actor)
-        publish.on_commit(_to_everyone(frames.session_closed(conversation, actor.user, reason)))
-        if previous == Status.WAITING:
-            queue.publish_on_commit()
-        elif previous == Status.ACTIVE:
-            _assign_waiting_on_commit()
+        _close(conversation, actor, reason, timezone.now())
     return conversation
+
+
+def _close(conversation: Conversation, actor: Actor, reason: str, now: datetime) -> None:
+    previous = _change(
+        conversation,
+        Kind.CLOSED,
+        actor,
+        to_status=Status.CLOSED,
+        fields={"closed_at": now, "close_reason": reason[:200]},
+        from_operator=conversation.assigned_operator,
+        note=reason,
+    )
+    _survey_on_close(conversation, actor)
+    publish.on_commit(_to_everyone(frames.session_closed(conversation, actor.user, reason)))
+    if previous == Status.WAITING:
+        queue.publish_on_commit()
+    elif previous == Status.ACTIVE:
+        _assign_waiting_on_commit()
 
 
 def _survey_on_close(conversation: Conversation, actor: Actor) -> None:
@@ -498,6 +503,48 @@ def comment_on_rating(line_user_id: str, text: str, *, reply_token: str) -> bool
     _from_bot(conversation, outbox.text_message(service.settings().csat_comment_thanks), reply_token)
     publish_conversation_on_commit(conversation)
     return True
+
+
+INACTIVITY = "inactivity"  # the close reason of livechat.conversations.inactivity
+
+
+def close_if_inactive(
+    conversation_id: int, still_quiet: Callable[[Conversation], bool], *, now: datetime
+) -> Conversation | None:
+    """The system closes a conversation nobody wrote in (reason "inactivity").
+
+    `still_quiet` decides again under the row lock, so a message that arrived since the caller
+    looked wins, and of two processes closing at once one closes and the other finds it closed.
+    None when it was not closed.
+    """
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status == Status.CLOSED or not still_quiet(conversation):
+            return None
+        _close(conversation, SYSTEM, INACTIVITY, now)
+    return conversation
+
+
+def warn_of_close(
+    conversation_id: int, text: str, still_due: Callable[[Conversation], bool], *, now: datetime
+) -> Message | None:
+    """Tell the customer the chat closes soon if they stay quiet: once per quiet spell, by push
+    (there is no reply token). None when it is not due any more (a message came in, another
+    process warned first, the chat closed).
+
+    The row lock makes "not warned yet" and "warned now" one step — the message's seq takes
+    that lock anyway. The warning is not activity: it leaves last_message_at alone, or it would
+    put the close off every time it is sent.
+    """
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.status == Status.CLOSED or not still_due(conversation):
+            return None
+        conversation.close_warned_at = now
+        conversation.save(update_fields=["close_warned_at"])
+        return queue_outbound(
+            conversation, outbox.text_message(text), sender_kind=Message.SenderKind.BOT, activity=False
+        )
 
 
 def transfer(
@@ -589,18 +636,21 @@ def queue_outbound(
     operator: User | None = None,
     client_id: str | None = None,
     reply_token: str = "",
+    activity: bool = True,
 ) -> Message:
     """Store an outbound message `pending` in the caller's transaction; livechat.delivery sends
     it after commit (and the worker, if this process dies first).
 
     `reply_token` is the triggering event's token, for the bot's immediate answers; operator
-    messages find a fresh token themselves at send time.
+    messages find a fresh token themselves at send time. `activity=False`: the message does not
+    count as the conversation's latest activity (livechat.conversations.store.next_seq).
     """
     outbox.checked(line_message)
     line_message = outbox.with_sender(line_message, _sender_name(sender_kind, operator))
     kind = line_message.get("type")
     message = append_message(
         conversation,
+        activity=activity,
         direction=Message.Direction.OUT,
         sender_kind=sender_kind,
         operator=operator,

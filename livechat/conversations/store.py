@@ -75,30 +75,41 @@ OPEN_STATUSES = [
 ]
 
 
-def next_seq(conversation: Conversation, at: datetime) -> int:
-    """Take the conversation's next message number (and lock its row until commit)."""
+def next_seq(conversation: Conversation, at: datetime | None) -> int:
+    """Take the conversation's next message number (and lock its row until commit).
+
+    `at` becomes its last_message_at; None leaves it: the message is not activity (the system's
+    "we'll close this chat soon" must not keep the chat open — livechat.conversations.inactivity).
+    """
     table = connection.ops.quote_name(Conversation._meta.db_table)
+    activity = "last_message_at = %s, " if at is not None else ""
+    # Stored as the field stores it (SQLite compares datetimes as text: "…+00:00" would sort
+    # after the same moment written by the ORM).
+    stamp = Conversation._meta.get_field("last_message_at").get_db_prep_save(at, connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1, last_message_at = %s "  # noqa: S608
+            f"UPDATE {table} SET {activity}last_seq = last_seq + 1 "  # noqa: S608
             "WHERE id = %s RETURNING last_seq",
-            [at, conversation.pk],
+            [stamp, conversation.pk] if at is not None else [conversation.pk],
         )
         (seq,) = cursor.fetchone()
     conversation.last_seq = seq
-    conversation.last_message_at = at
+    if at is not None:
+        conversation.last_message_at = at
     return seq
 
 
-def append_message(conversation: Conversation, **fields: Any) -> Message:
+def append_message(conversation: Conversation, *, activity: bool = True, **fields: Any) -> Message:
     """Store a message as the conversation's next seq. Must run inside a transaction."""
-    return store_message(conversation, Message(**fields))
+    return store_message(conversation, Message(**fields), activity=activity)
 
 
-def store_message(conversation: Conversation, message: Message) -> Message:
-    """Store the new `message` as the conversation's next seq. Must run inside a transaction."""
+def store_message(conversation: Conversation, message: Message, *, activity: bool = True) -> Message:
+    """Store the new `message` as the conversation's next seq. Must run inside a transaction.
+
+    `activity=False`: the conversation's last_message_at stays (see next_seq)."""
     message.conversation = conversation
-    message.seq = next_seq(conversation, timezone.now())
+    message.seq = next_seq(conversation, timezone.now() if activity else None)
     fast_path.insert(message)
     return message
 

@@ -46,6 +46,9 @@ class Conversation(models.Model):
     # When the CSAT survey went out (livechat.conversations.csat): answers count only after it
     # and until it expires; analytics count surveys sent by it.
     csat_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the retention policy removed its messages' contents (livechat.conversations.retention):
+    # the rows and their timing stay for analytics; set once every message of it is done.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")
@@ -67,6 +70,13 @@ class Conversation(models.Model):
                 fields=["-last_message_at", "-id"],
                 condition=~Q(status="closed"),
                 name="conversation_open_activity_idx",
+            ),
+            # cleanup's retention: closed conversations whose messages still hold their contents,
+            # by when they closed.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(status="closed", content_removed_at__isnull=True),
+                name="conversation_retention_idx",
             ),
         ]
 

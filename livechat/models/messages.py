@@ -94,6 +94,9 @@ class Message(models.Model):
     marked_read_at = models.DateTimeField(null=True, blank=True)
     is_unsent = models.BooleanField(default=False)
     unsent_at = models.DateTimeField(null=True, blank=True)
+    # The retention policy removed its text, payload and file (livechat.conversations.retention):
+    # the console says so instead of showing an empty bubble.
+    content_removed_at = models.DateTimeField(null=True, blank=True)
     line_timestamp = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

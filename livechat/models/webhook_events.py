@@ -28,6 +28,11 @@ class WebhookEvent(models.Model):
                 condition=models.Q(processed_at__isnull=True, processing_error=""),
                 name="webhookevent_deferred_idx",
             ),
+            # cleanup's retention: events whose raw body is still kept, by age (the emptied ones
+            # drop out, so a pass with nothing to do reads nothing).
+            models.Index(
+                fields=["received_at"], condition=~models.Q(raw={}), name="webhookevent_raw_kept_idx"
+            ),
         ]
 
     def __str__(self) -> str:

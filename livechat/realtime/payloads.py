@@ -91,6 +91,8 @@ def message_payload(message: Message) -> dict[str, Any]:
         "status": message.status,
         "error": message.error,
         "is_unsent": message.is_unsent,
+        # Its text and files were removed by the retention policy (livechat.conversations.retention).
+        "content_removed": message.content_removed_at is not None,
         "created_at": message.created_at.isoformat() if message.created_at else None,
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
         "sent_via": message.sent_via,  # "reply" (free) or "push" (counts against LINE's quota)

@@ -106,6 +106,7 @@ export function previewText(message, me) {
   if (!message) return "";
   let body;
   if (message.is_unsent) body = gettext("Message unsent");
+  else if (message.content_removed) body = gettext("Removed by the retention policy");
   else {
     const text = message.text || "";
     switch (message.type) {

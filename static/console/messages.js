@@ -53,6 +53,9 @@ function body(message, { onImage }) {
   if (message.is_unsent) {
     return h("div", { class: "bubble unsent", "data-testid": "message-text", text: gettext("Message unsent") });
   }
+  if (message.content_removed) {
+    return h("div", { class: "bubble unsent", "data-testid": "message-text", text: gettext("Removed by the retention policy") });
+  }
   switch (message.type) {
     case "text":
       return h("div", { class: "bubble", "data-testid": "message-text" }, richText(message.text || ""));
@@ -156,7 +159,7 @@ function senderName(message, me) {
 
 /** The key of what the element shows: it is rebuilt only when this changes. */
 export function signature(message, showWho) {
-  return [message.id, message.status, message.sent_via, message.is_unsent, message.media_url, message.media_status, message.error, showWho].join("|");
+  return [message.id, message.status, message.sent_via, message.is_unsent, message.content_removed, message.media_url, message.media_status, message.error, showWho].join("|");
 }
 
 /** What a message quotes (LINE shows it above the answer), as a short line; null if nothing. */

@@ -8,6 +8,9 @@ import { gettext, interpolate, ngettext } from "./i18n.js";
 
 const LANGUAGES = { th: "ไทย", en: "English", ja: "日本語", zh: "中文", ko: "한국어" };
 
+/** The system's close reason is a code (cleanup's auto-close); an operator's is their own words. */
+const closeReason = (reason) => (reason === "inactivity" ? gettext("No message for a while: closed automatically") : reason);
+
 export class CustomerPanel extends EventTarget {
   constructor({ me, urls }) {
     super();
@@ -79,7 +82,7 @@ export class CustomerPanel extends EventTarget {
     const past = byTestId("past-conversations");
     past.replaceChildren(...(data.past_conversations.length
       ? data.past_conversations.map((c) => {
-        const item = h("li", { "data-testid": "past-conversation", "data-conversation-id": c.id, title: c.close_reason || "" },
+        const item = h("li", { "data-testid": "past-conversation", "data-conversation-id": c.id, title: closeReason(c.close_reason || "") },
           h("span", { text: shortWhen(c.created_at) + " · " + interpolate(ngettext("%(count)s message", "%(count)s messages", c.message_count), { count: c.message_count }) }),
           h("span", { class: `chip chip-${c.status}`, text: statusLabel(c.status) }),
           c.csat_rating ? h("span", { class: "csat-stars", title: gettext("Customer rating"), text: `${"★".repeat(c.csat_rating)}` }) : null);
@@ -92,7 +95,7 @@ export class CustomerPanel extends EventTarget {
     timeline.replaceChildren(...data.events.map((event) => h("li", { class: `kind-${event.kind}`, "data-testid": "timeline-event", "data-kind": event.kind },
       h("span", { class: "when", text: fullDateTime(event.created_at) }),
       h("span", { text: this.describe(event) }),
-      event.note ? h("span", { class: "note", text: event.note }) : null)));
+      event.note ? h("span", { class: "note", text: closeReason(event.note) }) : null)));
   }
 
   // The CSAT survey of this conversation: the stars and comment, or that it is still unanswered.
