@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from livechat.console.settings.forms import SERVICE_FIELDS
 from livechat.conversations import actions, assignment
 from livechat.conversations.actions import Actor
 from livechat.models import Conversation, ConversationEvent, ServiceSettings
@@ -467,3 +469,39 @@ def test_a_pass_waits_for_the_decision_in_progress_even_with_another_customer_fi
 
     assert active_count(somchai) == 1
     assert (holder_of(newer), holder_of(returning)) == (somchai.pk, None)
+
+
+# --- The safety nets: cleanup's pass and the settings page ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_cleanup_assigns_whoever_still_waits_when_a_process_died_before_it_could():
+    operator = member("Somchai")
+    present(operator)
+    customer = waiting("ลูกค้า")  # handed off while auto-assignment was off, or its process died
+    ServiceSettings.objects.update_or_create(pk=1, defaults={"auto_assign_enabled": True})
+
+    call_command("cleanup")
+
+    assert holder_of(customer) == operator.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_switching_auto_assignment_on_in_the_settings_assigns_the_queue_at_once(client, settle):
+    boss = member("Malee", role="supervisor")
+    operator = member("Somchai")
+    present(operator)
+    customer = waiting("ลูกค้า")
+    client.force_login(boss)
+    row, _ = ServiceSettings.objects.get_or_create(pk=1)
+    form = {
+        name: ("on" if value is True else value)
+        for name in SERVICE_FIELDS
+        if (value := getattr(row, name)) is not False and value is not None
+    }
+
+    response = client.post("/console/settings/service/", {**form, "auto_assign_enabled": "on"})
+    settle()
+
+    assert response.status_code == 302
+    assert holder_of(customer) == operator.pk  # the only one online

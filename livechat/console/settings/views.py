@@ -38,7 +38,7 @@ from livechat.console.settings.forms import (
     capacity_formset,
     day_formset,
 )
-from livechat.conversations import permissions
+from livechat.conversations import assignment, permissions
 from livechat.models import BusinessHours, Holiday, ServiceSettings, SlaPolicy
 from livechat.models.policies import WEEKDAYS
 from livechat.policies import business_hours, service, thai_holidays
@@ -189,6 +189,8 @@ def service_settings(request: HttpRequest) -> HttpResponse:
             form.save()
             changed = changes.record(request, "service_settings", before, changes.of_row(row, SERVICE_FIELDS))
             transaction.on_commit(service.forget_settings)
+            # Auto-assignment just switched on: whoever waits is assigned now, not at the next event.
+            assignment.assign_waiting_on_commit()
         return _saved(request, changed, "console:settings:service")
     return _page(request, "service", "service.html", {"form": form})
 
@@ -209,6 +211,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
                     {"max_chats": before.get(member.pk)},
                     {"max_chats": member.max_chats},
                 )
+            assignment.assign_waiting_on_commit()  # a raised capacity takes someone from the queue now
         return _saved(request, changed, "console:settings:capacity")
     rows = [(form, form.instance) for form in formset.forms]
     return _page(request, "capacity", "capacity.html", {"formset": formset, "rows": rows})

@@ -1,7 +1,9 @@
 """`manage.py cleanup` — closes conversations nobody writes in any more and forgets old contents.
 
-One pass: warn and close inactive conversations (livechat.conversations.inactivity), then remove
-the message contents and webhook bodies past their retention (livechat.conversations.retention).
+One pass: warn and close inactive conversations (livechat.conversations.inactivity), remove the
+message contents and webhook bodies past their retention (livechat.conversations.retention), and
+assign whoever still waits to an operator with room, when auto-assignment is on (the web
+processes do that as things happen; this is the safety net for a process that died meanwhile).
 By default it does one pass and exits — for cron, every minute; `--loop` runs passes until
 SIGTERM/SIGINT in the shared job loop (livechat.jobs.loop), like `worker`. Several may run at
 once, on several machines: each conversation is closed once and each warning sent once (decided
@@ -13,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from livechat.conversations import inactivity, retention
+from livechat.conversations import assignment, inactivity, retention
 from livechat.jobs.loop import JobLoop
 
 
@@ -45,8 +47,11 @@ class Command(BaseCommand):
         stopping = lambda: loop.stopping  # noqa: E731
         steps = inactivity.run(now, dry_run=self.dry_run, stopping=stopping)
         removed = retention.run(now, dry_run=self.dry_run, stopping=stopping)
+        assigned = 0 if self.dry_run or loop.stopping else assignment.assign_waiting()
+        if assigned:
+            self.stdout.write(f"cleanup: {assigned} waiting conversation(s) assigned")
         self.report(steps, removed)
-        return len(steps) + removed.total
+        return len(steps) + removed.total + assigned
 
     def report(self, steps: list[inactivity.Step], removed: retention.Removed) -> None:
         verbs = {inactivity.WARN: "warned", inactivity.CLOSE: "closed"}
