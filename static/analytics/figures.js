@@ -1,0 +1,89 @@
+// What each chart shows: the trends (`timeseries`), the funnel, the CSAT ratings and LINE's
+// free replies against paid pushes — turned into charts.figure specs.
+import { gettext, interpolate } from "../console/i18n.js";
+import * as format from "./format.js";
+
+const count = (value) => format.number(value);
+const rating = (value) => format.number(value, 2);
+
+const TRENDS = [
+  { key: "conversations", title: gettext("Conversations"), show: count },
+  { key: "handoffs", title: gettext("Handed off to a person"), show: count },
+  { key: "claimed", title: gettext("Claimed"), show: count },
+  { key: "abandoned", title: gettext("Abandoned"), show: count },
+  { key: "bot_contained", title: gettext("Answered by the bot alone"), show: count },
+  { key: "wait_p50", title: gettext("Median wait before a claim"), show: format.seconds },
+  { key: "first_response_p50", title: gettext("Median first response"), show: format.seconds },
+  { key: "resolution_p50", title: gettext("Median resolution"), show: format.seconds },
+  { key: "csat_average", title: gettext("CSAT average (1–5)"), show: rating },
+];
+
+export function trends(timeseries) {
+  const labels = timeseries.points.map((point) => format.bucket(point.bucket));
+  const firstHeader = timeseries.interval === "hour" ? gettext("Hour") : gettext("Day");
+  return TRENDS.map((metric) => ({
+    id: `trend-${metric.key}`,
+    title: metric.title,
+    type: "line",
+    labels,
+    firstHeader,
+    show: metric.show,
+    series: [{ label: metric.title, data: timeseries.points.map((point) => point[metric.key]) }],
+  }));
+}
+
+const FUNNEL_STEPS = {
+  conversations: () => gettext("Conversations"),
+  handoffs: () => gettext("Handed off to a person"),
+  claimed: () => gettext("Claimed"),
+  responded: () => gettext("Answered by an operator"),
+  closed: () => gettext("Closed"),
+  rated: () => gettext("Rated"),
+};
+
+export function funnel(data) {
+  const first = data.steps[0]?.count || 0;
+  const title = gettext("Funnel");
+  return {
+    id: "funnel",
+    title,
+    type: "bar",
+    horizontal: true,
+    labels: data.steps.map((step) => (FUNNEL_STEPS[step.key] || (() => step.key))()),
+    firstHeader: gettext("Step"),
+    show: count,
+    series: [{ label: gettext("Conversations"), data: data.steps.map((step) => step.count) }],
+    note: first
+      ? interpolate(gettext("%(percent)s of conversations reached a person."), {
+          percent: format.percent(((data.steps.find((s) => s.key === "claimed")?.count || 0) / first) * 100),
+        })
+      : "",
+  };
+}
+
+export function csat(summary) {
+  const distribution = summary.csat?.distribution || {};
+  const stars = ["1", "2", "3", "4", "5"];
+  return {
+    id: "csat-distribution",
+    title: gettext("Ratings"),
+    type: "bar",
+    labels: stars.map((star) => interpolate(gettext("%(rating)s of 5"), { rating: star })),
+    firstHeader: gettext("Rating"),
+    show: count,
+    series: [{ label: gettext("Responses"), data: stars.map((star) => distribution[star] ?? 0) }],
+  };
+}
+
+export function lineCost(summary) {
+  const line = summary.line || { reply_sends: 0, push_sends: 0 };
+  return {
+    id: "line-cost",
+    title: gettext("Messages sent to LINE"),
+    type: "doughnut",
+    labels: [gettext("Replies (free)"), gettext("Pushes (paid)")],
+    firstHeader: gettext("How it was sent"),
+    show: count,
+    series: [{ label: gettext("Messages"), data: [line.reply_sends, line.push_sends] }],
+  };
+}
