@@ -32,7 +32,8 @@ function numbersTable(title, labels, series, show, firstHeader) {
 /**
  * A figure: title, a chart (a picture for the eye, with a label that points to the table), and a
  * "Show the numbers" table. spec = {id, title, type: "line"|"bar"|"doughnut", labels,
- * series: [{label, data}], show: value → text, firstHeader, horizontal}.
+ * series: [{label, data}], show: value → text, firstHeader, horizontal, integer (counts: no
+ * fractional ticks), note}.
  */
 export function figure(spec) {
   const canvas = h("canvas", {
@@ -82,7 +83,10 @@ export function figure(spec) {
         scales: round
           ? {}
           : {
-              [spec.horizontal ? "x" : "y"]: { beginAtZero: true, ticks: { callback: (value) => spec.show(value) } },
+              [spec.horizontal ? "x" : "y"]: {
+                beginAtZero: true,
+                ticks: { precision: spec.integer ? 0 : undefined, callback: (value) => spec.show(value) },
+              },
             },
       },
     });

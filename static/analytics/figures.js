@@ -7,11 +7,11 @@ const count = (value) => format.number(value);
 const rating = (value) => format.number(value, 2);
 
 const TRENDS = [
-  { key: "conversations", title: gettext("Conversations"), show: count },
-  { key: "handoffs", title: gettext("Handed off to a person"), show: count },
-  { key: "claimed", title: gettext("Claimed"), show: count },
-  { key: "abandoned", title: gettext("Abandoned"), show: count },
-  { key: "bot_contained", title: gettext("Answered by the bot alone"), show: count },
+  { key: "conversations", integer: true, title: gettext("Conversations"), show: count },
+  { key: "handoffs", integer: true, title: gettext("Handed off to a person"), show: count },
+  { key: "claimed", integer: true, title: gettext("Claimed"), show: count },
+  { key: "abandoned", integer: true, title: gettext("Abandoned"), show: count },
+  { key: "bot_contained", integer: true, title: gettext("Answered by the bot alone"), show: count },
   { key: "wait_p50", title: gettext("Median wait before a claim"), show: format.seconds },
   { key: "first_response_p50", title: gettext("Median first response"), show: format.seconds },
   { key: "resolution_p50", title: gettext("Median resolution"), show: format.seconds },
@@ -28,6 +28,7 @@ export function trends(timeseries) {
     labels,
     firstHeader,
     show: metric.show,
+    integer: Boolean(metric.integer),
     series: [{ label: metric.title, data: timeseries.points.map((point) => point[metric.key]) }],
   }));
 }
@@ -52,6 +53,7 @@ export function funnel(data) {
     labels: data.steps.map((step) => (FUNNEL_STEPS[step.key] || (() => step.key))()),
     firstHeader: gettext("Step"),
     show: count,
+    integer: true,
     series: [{ label: gettext("Conversations"), data: data.steps.map((step) => step.count) }],
     note: first
       ? interpolate(gettext("%(percent)s of conversations reached a person."), {
@@ -71,6 +73,7 @@ export function csat(summary) {
     labels: stars.map((star) => interpolate(gettext("%(rating)s of 5"), { rating: star })),
     firstHeader: gettext("Rating"),
     show: count,
+    integer: true,
     series: [{ label: gettext("Responses"), data: stars.map((star) => distribution[star] ?? 0) }],
   };
 }

@@ -31,7 +31,7 @@ export function render(container, data) {
               "data-testid": "heatmap-cell",
               "data-weekday": weekday,
               "data-hour": hour,
-              style: { "--level": most ? (count / most).toFixed(3) : "0" },
+              style: `--level: ${most ? (count / most).toFixed(3) : 0}`, // a custom property: not settable through el.style
               class: !count ? "is-zero" : count / most > 0.55 ? "is-hot" : "",
               text: format.number(count),
             });
