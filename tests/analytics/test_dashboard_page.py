@@ -98,3 +98,15 @@ def test_the_page_speaks_thai(supervisor: User):
 
 def test_only_get_is_answered(supervisor: User):
     assert signed_in(supervisor).post(URL).status_code == 405
+
+
+def test_the_console_links_to_the_dashboard_for_supervisors_only(supervisor: User, operator: User):
+    assert b'data-testid="analytics-link"' in signed_in(supervisor).get("/console/").content
+    assert b'data-testid="analytics-link"' not in signed_in(operator).get("/console/").content
+
+
+def test_the_page_itself_costs_two_queries(supervisor: User, django_assert_num_queries):
+    client = signed_in(supervisor)
+    # The session and the user; the figures themselves are read by the page's script, from the API.
+    with django_assert_num_queries(2):
+        assert client.get(URL).status_code == 200

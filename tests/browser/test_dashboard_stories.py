@@ -349,6 +349,11 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     page.get_by_test_id("range-start").fill((today + timedelta(days=5)).isoformat())
     expect(page.get_by_test_id("dashboard-error")).to_have_text("The end date is before the start date.")
     assert stand_in.requests == []
+    # A period in the past: its figures do not change, so nothing refreshes them.
+    page.get_by_test_id("range-end").fill((today - timedelta(days=8)).isoformat())
+    page.get_by_test_id("range-start").fill((today - timedelta(days=10)).isoformat())
+    expect(card(page, "conversations").get_by_test_id("kpi-value")).to_have_text("30")
+    expect(page.get_by_test_id("live-badge")).to_be_hidden()
 
     # Thai, switched in the page: same period, Thai labels (and no English one left).
     page.get_by_test_id("preset-7d").click()
