@@ -5,7 +5,8 @@ Who may call: supervisors and admins. Signed out → the login page (with ?next=
 without that role, or an account without a team role → a 403 page that says why.
 
 The page gets today's date in TIME_ZONE from here: the date-range presets are computed from it, so
-a browser in another time zone (or with a wrong clock) still asks for the desk's local days.
+a browser in another time zone (or with a wrong clock) still asks for the desk's local days. It
+gets the server's time too, to notice midnight in TIME_ZONE when it stays open (a wall screen).
 """
 
 from collections.abc import Callable
@@ -53,6 +54,7 @@ def dashboard_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
 def dashboard(request: HttpRequest) -> HttpResponse:
     config = {
         "today": timezone.localdate().isoformat(),
+        "now": timezone.now().isoformat(),
         "api_root": API_ROOT,
         "export_csv": EXPORT_CSV,
         "refresh_seconds": LIVE_REFRESH_SECONDS,

@@ -26,6 +26,7 @@ import * as period from "./period.js";
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 format.configure(document.documentElement.lang, config.time_zone);
 
+const deskToday = period.deskClock(config.now, config.time_zone);
 let state = period.fromSearch(window.location.search, config.today);
 let previousSummary = null; // the comparison period's summary, kept for the live refreshes
 let generation = 0; // answers to an older request (the period changed meanwhile) are dropped
@@ -119,6 +120,14 @@ function scheduleLive(range) {
 
 async function refreshCards(range) {
   if (document.hidden) return; // nobody is looking; the next tick will do
+  const today = deskToday();
+  if (today !== config.today) {
+    // Midnight passed with the page open: "today" and the presets move on to the new day.
+    config.today = today;
+    if (state.preset !== "custom") state = { ...state, ...period.presetRange(state.preset, today) };
+    load();
+    return;
+  }
   const mine = generation;
   try {
     const summary = await api("summary", periodParams(range, state.businessHours));

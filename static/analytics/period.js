@@ -47,6 +47,14 @@ export function previousPeriod(range) {
   return { start: addDays(range.start, -days), end: addDays(range.start, -1) };
 }
 
+/** A clock of the desk: today's date in `timeZone` by the server's time, whatever the browser's
+ * clock says (`serverNow` was the server's time when the page was made, read at `loadedAt`). */
+export function deskClock(serverNow, timeZone, loadedAt = Date.now()) {
+  const offset = new Date(serverNow).getTime() - loadedAt;
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+  return () => day.format(new Date(Date.now() + offset));
+}
+
 export function includesDay(range, day) {
   return range.start <= day && day <= range.end;
 }

@@ -83,6 +83,8 @@ def test_the_page_is_given_todays_date_in_the_desks_time_zone(supervisor: User):
         config = config_of(signed_in(supervisor).get(URL))
 
     assert config["today"] == "2026-12-01"
+    assert config["now"] == "2026-11-30T20:30:00+00:00"  # to notice midnight in TIME_ZONE, open
+    assert config["time_zone"] == "Asia/Bangkok"
     assert config["api_root"] == "/api/v1/analytics/"
     assert config["export_csv"] == "/analytics/export.csv"
     assert 30 <= config["refresh_seconds"] <= 60

@@ -11,10 +11,11 @@ can go and the story read the real endpoints.
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
@@ -255,7 +256,8 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     page.route(f"**{API}**", answer)
     sign_in(page, live_daphne.url, SUPERVISOR[0])
     expect(page).to_have_url(re.compile(r"/analytics/\?preset=7d$"))
-    today = date.fromisoformat(json.loads(page.locator("#dashboard-config").text_content() or "{}")["today"])
+    config = json.loads(page.locator("#dashboard-config").text_content() or "{}")
+    today = date.fromisoformat(config["today"])
     stand_in = AnalyticsStandIn(today)
     for route, request in waiting:
         stand_in.answer(route, request)
@@ -391,6 +393,18 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
         (today.isoformat(), today.isoformat())
     ]
     assert [name for name, _ in stand_in.requests] == ["summary"]  # only the cards refresh
+
+    # Left open past midnight (a wall screen): "Today" moves on to the new day by itself.
+    desk = ZoneInfo(config["time_zone"])
+    now = datetime.now(desk)
+    next_midnight = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=desk)
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    with page.expect_response(lambda response: f"/heatmap?start={tomorrow}&end={tomorrow}" in response.url):
+        page.clock.fast_forward(int((next_midnight - now).total_seconds() * 1000) + 60_000)
+    expect(page.get_by_test_id("download-csv")).to_have_attribute(
+        "href", f"/analytics/export.csv?start={tomorrow}&end={tomorrow}"
+    )
+    expect(page.get_by_test_id("preset-today")).to_have_attribute("aria-pressed", "true")
     assert errors == []
 
 
