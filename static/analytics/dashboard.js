@@ -67,13 +67,14 @@ function showState() {
 async function load() {
   const range = { start: state.start, end: state.end };
   const problem = rangeProblem(range);
+  const mine = ++generation; // from now on, answers for the period before are dropped
+  stopLive(); // the figures on the page are about to be of another period (or of none)
   showState();
   if (problem) {
     showError(problem);
     return;
   }
   showError("");
-  const mine = ++generation;
   const params = periodParams(range, state.businessHours);
   const before = period.previousPeriod(range);
   byTestId("range-label").textContent = interpolate(gettext("%(period)s, compared with %(before)s"), {
@@ -107,10 +108,14 @@ async function load() {
   scheduleLive(range);
 }
 
-/** While the period includes today, today's figures change: refresh the cards now and then. */
-function scheduleLive(range) {
+function stopLive() {
   window.clearInterval(liveTimer);
   liveTimer = null;
+  byTestId("live-badge").hidden = true;
+}
+
+/** While the period includes today, today's figures change: refresh the cards now and then. */
+function scheduleLive(range) {
   const badge = byTestId("live-badge");
   badge.hidden = !period.includesDay(range, config.today);
   if (badge.hidden) return;

@@ -350,6 +350,7 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     stand_in.requests.clear()
     page.get_by_test_id("range-start").fill((today + timedelta(days=5)).isoformat())
     expect(page.get_by_test_id("dashboard-error")).to_have_text("The end date is before the start date.")
+    expect(page.get_by_test_id("live-badge")).to_be_hidden()  # nothing on the page refreshes now
     assert stand_in.requests == []
     # A period in the past: its figures do not change, so nothing refreshes them.
     page.get_by_test_id("range-end").fill((today - timedelta(days=8)).isoformat())
