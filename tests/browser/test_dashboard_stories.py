@@ -422,3 +422,21 @@ def test_operators_are_refused_and_visitors_are_asked_to_sign_in(
     assert response is not None and response.status == 403
     expect(page.get_by_test_id("analytics-dashboard")).to_have_count(0)
     page.screenshot(path=artifacts / "dashboard-story-2-operator-refused.png")
+
+
+def test_when_the_api_refuses_the_period_the_page_says_why(
+    live_daphne: Any, team: None, browser: Any, pages: list[tuple[Page, list[str]]]
+) -> None:
+    page, _ = open_page(browser, pages)
+    refusal = {"code": "invalid", "message": "The period is longer than 366 days."}
+    page.route(
+        f"**{API}**",
+        lambda route: route.fulfill(status=400, content_type="application/json", body=json.dumps(refusal)),
+    )
+    sign_in(page, live_daphne.url, SUPERVISOR[0])
+
+    expect(page.get_by_test_id("dashboard-error")).to_have_text(
+        "Could not load the figures: The period is longer than 366 days."
+    )
+    expect(page.get_by_test_id("kpi-card")).to_have_count(0)
+    expect(page.get_by_test_id("live-badge")).to_be_hidden()
