@@ -86,7 +86,7 @@ class LiveCollector(Collector):
     def _conversations(self, families: dict[str, GaugeMetricFamily]) -> None:
         rows = (
             Conversation.objects.values_list("status")
-            .annotate(n=Count("id"), oldest=Min("handoff_requested_at"))
+            .annotate(n=Count("*"), oldest=Min("handoff_requested_at"))
             .order_by()
         )
         by_status = {status: (n, oldest) for status, n, oldest in rows}
@@ -106,7 +106,7 @@ class LiveCollector(Collector):
         counts = dict(
             Message.objects.filter(direction=Message.Direction.OUT, status__in=["pending", "failed"])
             .values_list("status")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
             .order_by()
         )
         for status in ("pending", "failed"):
@@ -117,7 +117,7 @@ class LiveCollector(Collector):
         counts = dict(
             SlaAlert.objects.filter(level=SlaAlert.Level.BREACH, created_at__gte=midnight)
             .values_list("kind")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
             .order_by()
         )
         for kind in SlaAlert.Kind.values:
