@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from django.core.cache import cache
 from django.db.models import Count, Min
 from django.utils import timezone
+from prometheus_client import disable_created_metrics
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -141,3 +142,6 @@ class LiveCollector(Collector):
 
 
 REGISTRY.register(LiveCollector())
+# Each histogram's and counter's start time would be one more gauge series per label set in the
+# text format; Prometheus does not need it.
+disable_created_metrics()

@@ -1,6 +1,6 @@
 """How long every HTTP request through Django takes: a histogram by method, route and status class.
 
-The route is the URL pattern that matched ("api/v1/conversations/<int:pk>/"), never the raw
+The route is the URL pattern that matched ("api/v1/conversations/<id:conversation_id>/claim"), never the raw
 path, so that the number of label combinations stays small whatever callers ask for; a request
 no pattern matched (a 404, a static file) is "unmatched". The histogram lives in this process:
 Prometheus scrapes each daphne process (docs/metrics.md). Under daphne the LINE webhook does not

@@ -1,7 +1,10 @@
 """Prometheus reads how busy the service is — queue, operators, deliveries, SLA, LINE — and how
 fast it answers, from /metrics in its own text format."""
 
+import json
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -192,6 +195,7 @@ def test_the_line_circuit_state_is_shown(client):
 def test_a_request_is_timed_under_its_route_pattern_not_its_path(client):
     before = scrape(client)
     client.get("/healthz")
+    client.get("/api/v1/conversations/12345")  # 401: nobody signed in
     client.get("/no/such/page/12345")
     after = scrape(client)
 
@@ -200,8 +204,10 @@ def test_a_request_is_timed_under_its_route_pattern_not_its_path(client):
         return value(samples, name, method="GET", route=route, status=status) or 0
 
     assert counted(after, "healthz", "2xx") - counted(before, "healthz", "2xx") == 1
+    api = "api/v1/conversations/<id:conversation_id>"
+    assert counted(after, api, "4xx") - counted(before, api, "4xx") == 1
     assert counted(after, "unmatched", "4xx") - counted(before, "unmatched", "4xx") == 1
-    assert not [key for key in after if ("route", "no/such/page/12345") in key[1]]
+    assert not [labels for _, labels in after if any("12345" in v for _, v in labels)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -257,3 +263,27 @@ def test_a_refused_scraper_learns_nothing_and_prometheus_may_ask_for_openmetrics
     assert allowed.status_code == 200
     assert allowed["Content-Type"].startswith("application/openmetrics-text")
     assert allowed.content.decode().endswith("# EOF\n")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.mark.django_db
+def test_the_docs_and_the_grafana_dashboard_name_only_metrics_that_exist_and_list_them_all(client):
+    exposed = {
+        family.name
+        for family in text_string_to_metric_families(client.get("/metrics").content.decode())
+        if family.name.startswith("livechat_")
+    }
+    exposed |= {"livechat_line_push_quota_used", "livechat_line_push_quota_limit"}  # only once LINE answers
+    documented = set(re.findall(r"`(livechat_[a-z_]+)`", (DOCS / "metrics.md").read_text()))
+    dashboard = json.loads((DOCS / "grafana-dashboard.json").read_text())
+    charted = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"livechat_[a-z_]+", target["expr"])
+    }
+
+    assert documented == {f"{name}_total" if name == "livechat_webhook_events" else name for name in exposed}
+    assert charted == exposed
