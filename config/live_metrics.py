@@ -7,8 +7,10 @@ and today's SLA breaches — plus Redis reads for presence and the LINE circuit,
 LINE quota figures. docs/metrics.md lists every metric.
 """
 
+import logging
 from collections.abc import Iterable, Iterator
 
+import redis
 from django.core.cache import cache
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -17,8 +19,13 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 from livechat.delivery import circuit, usage
+from livechat.jobs import database
 from livechat.models import Conversation, Message, SlaAlert
 from livechat.realtime import presence
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (*database.UNREACHABLE, redis.RedisError)
 
 PRESENCE_STATUSES = ("online", "away")
 CIRCUIT_STATES: tuple[circuit.State, ...] = ("closed", "open", "half_open")
@@ -77,11 +84,15 @@ class LiveCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         families = _families()
-        self._conversations(families)
-        self._presence(families)
-        self._outbound(families)
-        self._breaches(families)
-        self._line(families)
+        for read in (self._conversations, self._outbound, self._breaches, self._presence, self._line):
+            try:
+                read(families)
+            except UNAVAILABLE as exc:
+                # An outage leaves out the figures read from what is down, not the whole scrape:
+                # the per-process histograms show how the outage looks from here.
+                logger.warning("/metrics could not read %s", read.__name__.lstrip("_"), exc_info=True)
+                if isinstance(exc, database.UNREACHABLE):
+                    database.after_unreachable()
         yield from families.values()
 
     def _conversations(self, families: dict[str, GaugeMetricFamily]) -> None:

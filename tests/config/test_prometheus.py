@@ -265,6 +265,23 @@ def test_a_refused_scraper_learns_nothing_and_prometheus_may_ask_for_openmetrics
     assert allowed.content.decode().endswith("# EOF\n")
 
 
+@pytest.mark.django_db
+def test_with_redis_down_a_scrape_still_answers_the_database_figures_and_the_histograms(client, settings):
+    open_conversation("Ploy")
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.REDIS_URL = unreachable
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": unreachable}
+    }
+
+    samples = scrape(client)
+
+    assert value(samples, "livechat_queue_length") == 1
+    assert value(samples, "livechat_operators_online", status="online") is None
+    assert value(samples, "livechat_line_circuit_open") is None
+    assert any(name == "livechat_http_request_duration_seconds_count" for name, _ in samples)
+
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
