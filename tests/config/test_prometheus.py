@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import time_machine
 from asgiref.sync import async_to_sync
@@ -280,6 +281,38 @@ def test_with_redis_down_a_scrape_still_answers_the_database_figures_and_the_his
     assert value(samples, "livechat_operators_online", status="online") is None
     assert value(samples, "livechat_line_circuit_open") is None
     assert any(name == "livechat_http_request_duration_seconds_count" for name, _ in samples)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_daphnes_asgi_application_requests_and_webhooks_are_timed_too():
+    from config.asgi import application
+
+    body = ev.webhook_body(ev.text_event(ev.new_user_id(), "hi"))
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as asgi:
+
+        async def samples() -> Samples:
+            response = await asgi.get("/metrics")
+            assert response.status_code == 200
+            return {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(response.text)
+                for sample in family.samples
+            }
+
+        before = await samples()
+        refused = await asgi.post("/webhooks/line/", content=body, headers={"X-Line-Signature": "bm9wZQ=="})
+        await asgi.get("/healthz")
+        after = await samples()
+
+    def grew(name: str, **labels: str) -> float:
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert refused.status_code == 400
+    assert grew("livechat_webhook_duration_seconds_count", status="400") == 1
+    timed = "livechat_http_request_duration_seconds_count"
+    assert grew(timed, method="GET", route="healthz", status="2xx") == 1
+    assert grew(timed, method="GET", route="metrics", status="2xx") == 1  # the first scrape
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
