@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics.
+"""Liveness, readiness and metrics (prometheus_client's registry: see docs/metrics.md).
 
 Who may call: /healthz and /readyz, anyone (load balancers); they reveal nothing but "ok".
 /metrics, with DEBUG off, only a scraper with the METRICS_TOKEN bearer token or one calling from
@@ -13,11 +13,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from prometheus_client import REGISTRY
+from prometheus_client.exposition import choose_encoder
 
-from livechat.delivery import circuit
-from livechat.models import Conversation, Message
+from config import live_metrics  # noqa: F401  (registers the gauges read at scrape time)
 
 logger = logging.getLogger(__name__)
 
@@ -71,27 +71,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
             status=403,
             content_type="text/plain; charset=utf-8",
         )
-    lines = [
-        "# HELP livechat_conversations Conversations by status.",
-        "# TYPE livechat_conversations gauge",
-    ]
-    by_status = dict(Conversation.objects.values_list("status").annotate(n=Count("id")))
-    for status in Conversation.Status.values:
-        lines.append(f'livechat_conversations{{status="{status}"}} {by_status.get(status, 0)}')
-    lines += [
-        "# HELP livechat_outbound_messages Outbound messages by delivery status.",
-        "# TYPE livechat_outbound_messages gauge",
-    ]
-    outbound = dict(
-        Message.objects.filter(direction=Message.Direction.OUT, status__in=["pending", "failed"])
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
-    for status in ("pending", "failed"):
-        lines.append(f'livechat_outbound_messages{{status="{status}"}} {outbound.get(status, 0)}')
-    lines += [
-        "# HELP livechat_line_circuit_open 1 while LINE is not answering and sends wait (circuit open).",
-        "# TYPE livechat_line_circuit_open gauge",
-        f"livechat_line_circuit_open {0 if circuit.state() == 'closed' else 1}",
-    ]
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
+    # Prometheus asks for OpenMetrics in its Accept header; anything else gets the classic text.
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return HttpResponse(encode(REGISTRY), content_type=content_type)

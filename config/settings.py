@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 # it lets all the others run in sync mode in the request's one thread. Static responses now also
 # get the headers of the middleware above (CSP, X-Frame-Options, Vary: Accept-Language): harmless.
 MIDDLEWARE = [
+    "config.request_metrics.request_timing",  # first: its histogram times all the others
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from livechat.jobs import database
-from livechat.line import inbound, messaging_api
+from livechat.line import inbound, messaging_api, webhook_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,13 @@ def _error(status: int, message: str) -> WebhookResult:
 
 def receive_webhook(body: bytes, signature: str) -> WebhookResult:
     """Verify, store and act on one webhook delivery; the result is what LINE is answered."""
+    with webhook_metrics.timed() as answer:
+        result = _receive(body, signature)
+        answer.status = result.status
+    return result
+
+
+def _receive(body: bytes, signature: str) -> WebhookResult:
     limit = settings.WEBHOOK_MAX_BODY_BYTES
     if len(body) > limit:
         return _error(413, f"Body over {limit} bytes.")
@@ -57,6 +64,7 @@ def receive_webhook(body: bytes, signature: str) -> WebhookResult:
         return _error(400, "Invalid X-Line-Signature.")
     except ValueError:  # signed but not LINE's JSON shape
         return _error(400, "Malformed webhook body.")
+    webhook_metrics.count_events(events)
     try:
         inbound.process_body(events, settings.WEBHOOK_INLINE_SECONDS)
     except database.UNREACHABLE:

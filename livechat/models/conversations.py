@@ -78,6 +78,9 @@ class Conversation(models.Model):
                 condition=Q(status="closed", content_removed_at__isnull=True),
                 name="conversation_retention_idx",
             ),
+            # /metrics on every scrape: conversations by status and the oldest handoff among
+            # those waiting, read from this index alone.
+            models.Index(fields=["status", "handoff_requested_at"], name="conversation_metrics_idx"),
         ]
 
     def __str__(self) -> str:

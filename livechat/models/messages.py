@@ -134,6 +134,13 @@ class Message(models.Model):
             models.Index(
                 fields=["conversation", "seq"], condition=Q(direction="in"), name="message_inbound_seq_idx"
             ),
+            # /metrics on every scrape: outbound messages pending or failed, without reading the
+            # rest of the table.
+            models.Index(
+                fields=["status"],
+                condition=Q(direction="out", status__in=["pending", "failed"]),
+                name="message_outbound_trouble_idx",
+            ),
         ]
 
     def __str__(self) -> str:

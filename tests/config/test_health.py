@@ -58,12 +58,12 @@ def test_it_exports_conversation_and_delivery_counts_for_prometheus(client):
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
     lines = response.content.decode().splitlines()
     assert "# TYPE livechat_conversations gauge" in lines
-    assert 'livechat_conversations{status="bot"} 1' in lines
-    assert 'livechat_conversations{status="waiting"} 2' in lines
-    assert 'livechat_conversations{status="active"} 0' in lines
-    assert 'livechat_conversations{status="closed"} 1' in lines
-    assert 'livechat_outbound_messages{status="pending"} 1' in lines
-    assert 'livechat_outbound_messages{status="failed"} 2' in lines
+    assert 'livechat_conversations{status="bot"} 1.0' in lines
+    assert 'livechat_conversations{status="waiting"} 2.0' in lines
+    assert 'livechat_conversations{status="active"} 0.0' in lines
+    assert 'livechat_conversations{status="closed"} 1.0' in lines
+    assert 'livechat_outbound_messages{status="pending"} 1.0' in lines
+    assert 'livechat_outbound_messages{status="failed"} 2.0' in lines
 
 
 @pytest.mark.django_db
