@@ -208,3 +208,11 @@ def test_the_export_is_audited_with_its_filters(boss: Client, supervisor: User, 
     export = AuditLog.objects.get(kind="export")
     assert (export.actor_id, export.address, export.target) == (supervisor.pk, "192.0.2.44", "audit_log")
     assert export.changes == {"filters": {"person": "somchai", "kind": "login", "start": None, "end": None}}
+
+
+def test_the_page_speaks_thai(supervisor: User, story: Conversation) -> None:
+    thai = Client(headers={"Accept-Language": "th"})
+    thai.force_login(supervisor)
+    page = thai.get(PAGE).content.decode()
+    assert "บันทึกการตรวจสอบ" in page and "ส่งออก CSV" in page
+    assert "การสนทนา: รับเรื่องแล้ว" in page and "แก้ไขการตั้งค่า" in page

@@ -3,6 +3,7 @@ against capacity, the queue longest wait first, SLA risk), that it costs the sam
 the data, and the reassign control (permission and effect)."""
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -233,3 +234,14 @@ def test_only_an_active_chat_can_be_reassigned(boss: Client) -> None:
         "code": "bad_json",
         "message": "The body is not JSON.",
     }
+
+
+def test_the_board_speaks_thai_and_english(supervisor: User) -> None:
+    thai = Client(headers={"Accept-Language": "th"})
+    thai.force_login(supervisor)
+    page = thai.get("/console/team/").content.decode()
+    assert "กระดานทีม" in page and "มอบหมายให้" in page and "เสี่ยงเกิน SLA" in page
+    labels = re.search(r'<script id="team-labels" type="application/json">(.*?)</script>', page)
+    assert labels is not None and json.loads(labels.group(1))["reassign"] == "มอบหมายใหม่"
+    english = signed_in(supervisor).get("/console/team/").content.decode()
+    assert "Team board" in english and "Reassign" in english and "At SLA risk" in english

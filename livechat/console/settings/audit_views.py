@@ -32,10 +32,10 @@ class AuditFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(required=False, label=gettext_lazy("Kind"))
     start = forms.DateField(
-        required=False, label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=gettext_lazy("Since"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        required=False, label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=gettext_lazy("Until"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
