@@ -216,3 +216,46 @@ def test_the_page_speaks_thai(supervisor: User, story: Conversation) -> None:
     page = thai.get(PAGE).content.decode()
     assert "บันทึกการตรวจสอบ" in page and "ส่งออก CSV" in page
     assert "การสนทนา: รับเรื่องแล้ว" in page and "แก้ไขการตั้งค่า" in page
+
+
+def _many_sign_ins(count: int, operator: User) -> None:
+    AuditLog.objects.bulk_create(
+        AuditLog(kind="login", actor=operator, actor_name="somchai", created_at=START + timedelta(seconds=i))
+        for i in range(count)
+    )
+
+
+def test_a_long_export_goes_out_a_chunk_at_a_time_newest_first(boss: Client, operator: User) -> None:
+    _many_sign_ins(1100, operator)
+
+    response = boss.get(EXPORT, {"kind": "login"})
+
+    parts = list(response.streaming_content)  # type: ignore[attr-defined]
+    assert len(parts) == 1 + 3  # the header, then 500 + 500 + 100 entries
+    rows = list(csv.reader(io.StringIO(b"".join(parts).decode("utf-8").removeprefix("\ufeff"))))
+    times = [row[0] for row in rows[1:]]
+    assert len(times) == 1100 and times == sorted(times, reverse=True)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_export_streams_without_reading_everything_first(
+    supervisor: User, operator: User
+) -> None:
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    await sync_to_async(_many_sign_ins)(600, operator)
+    client = AsyncClient()
+    await client.aforce_login(supervisor)
+
+    response = await client.get(EXPORT, {"kind": "login", "person": str(operator.pk)})
+
+    assert response.status_code == 200 and response.is_async
+    parts = [part async for part in response.streaming_content]
+    assert len(parts) == 1 + 2
+    body = b"".join(parts).decode("utf-8")
+    assert body.startswith("\ufefftime,kind,who,address,what,from,to,details\r\n")
+    assert body.count("\r\n") == 601
+    assert await AuditLog.objects.filter(kind="export").acount() == 1
+    await sync_to_async(connections.close_all)()  # the worker thread's connection, before the flush

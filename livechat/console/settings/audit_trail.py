@@ -194,12 +194,12 @@ def page(filters: Filters, cursor: Cursor | None = None, size: int = PAGE_SIZE) 
     return entries[:size], len(entries) > size
 
 
-def every_entry(filters: Filters, chunk: int = 500) -> Iterator[Entry]:
-    """All entries the filters select, newest first, read a chunk at a time (for the export)."""
+def chunks(filters: Filters, size: int = 500) -> Iterator[list[Entry]]:
+    """All entries the filters select, newest first, `size` at a time (for the export)."""
     cursor = None
     while True:
-        entries, more = page(filters, cursor, chunk)
-        yield from entries
+        entries, more = page(filters, cursor, size)
+        yield entries
         if not more or not entries:
             return
         cursor = entries[-1].cursor
