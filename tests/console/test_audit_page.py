@@ -5,12 +5,14 @@ queries whatever the data; an export that is streamed, opens in Excel and is its
 import csv
 import io
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 from accounts.models import AuditLog, User
@@ -249,10 +251,12 @@ async def test_under_asgi_the_export_streams_without_reading_everything_first(
     client = AsyncClient()
     await client.aforce_login(supervisor)
 
-    response = await client.get(EXPORT, {"kind": "login", "person": str(operator.pk)})
+    response = cast(
+        StreamingHttpResponse, await client.get(EXPORT, {"kind": "login", "person": str(operator.pk)})
+    )
 
     assert response.status_code == 200 and response.is_async
-    parts = [part async for part in response.streaming_content]
+    parts = [part async for part in cast(AsyncIterator[bytes], response.streaming_content)]
     assert len(parts) == 1 + 2
     body = b"".join(parts).decode("utf-8")
     assert body.startswith("\ufefftime,kind,who,address,what,from,to,details\r\n")
