@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+# The console list's own SLA annotation, so that the board and the list show the same state.
 from livechat.console.queries import _sla_state, _with_sla
 from livechat.conversations import permissions
 from livechat.models import Conversation, SlaAlert
