@@ -263,3 +263,10 @@ async def test_under_asgi_the_export_streams_without_reading_everything_first(
     assert body.count("\r\n") == 601
     assert await AuditLog.objects.filter(kind="export").acount() == 1
     await sync_to_async(connections.close_all)()  # the worker thread's connection, before the flush
+
+
+def test_a_page_key_that_makes_no_sense_shows_the_newest_entries(boss: Client, story: Conversation) -> None:
+    response = boss.get(PAGE, {"after": "not-a-key"})
+
+    assert response.status_code == 200
+    assert kinds_of(response) == ["settings_changed", "conversation:claimed", "login"]

@@ -245,3 +245,25 @@ def test_the_board_speaks_thai_and_english(supervisor: User) -> None:
     assert labels is not None and json.loads(labels.group(1))["reassign"] == "มอบหมายใหม่"
     english = signed_in(supervisor).get("/console/team/").content.decode()
     assert "Team board" in english and "Reassign" in english and "At SLA risk" in english
+
+
+def test_reassigning_to_the_holder_is_refused(boss: Client) -> None:
+    somchai = member("Somchai")
+    chat = open_conversation("Khun Dao", Status.ACTIVE, operator=somchai)
+
+    response = reassign(boss, chat, {"to": somchai.pk})
+
+    assert (response.status_code, response.json()["code"]) == (409, "invalid_state")
+    assert not ConversationEvent.objects.filter(conversation=chat).exists()
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_page_takes_the_same_queries_whatever_the_data(
+    boss: Client, size: int, django_assert_num_queries: Any
+) -> None:
+    for i in range(size):
+        open_conversation(f"Active {i}", Status.ACTIVE, operator=member(f"Op{i}"))
+        waiting(f"Waiting {i}", minutes_ago=i)
+
+    with django_assert_num_queries(4):  # session + user + the team + the open conversations
+        assert boss.get("/console/team/").status_code == 200
