@@ -84,4 +84,12 @@ def test_a_supervisor_sees_the_load_and_the_queue_and_reassigns_a_chat(
     expect(somchai.get_by_test_id("composer")).to_be_hidden()  # no longer his
     malee.screenshot(path=artifacts / "team-board-story-after-reassign.png", full_page=True)
     nok.screenshot(path=artifacts / "team-board-story-nok-console.png")
+
+    # The audit log has it too: the reassign, by Malee, from Somchai's hands to Nok's.
+    malee.get_by_test_id("audit-link").click()
+    transferred = malee.locator("[data-testid=audit-entry][data-kind='conversation:transferred']")
+    expect(transferred.first).to_contain_text("Malee")
+    expect(transferred.first).to_contain_text("คุณมานี")
+    expect(transferred.first).to_contain_text("(Nok)")
+    malee.screenshot(path=artifacts / "team-board-story-audit-log.png", full_page=True)
     stories.no_page_errors(people)

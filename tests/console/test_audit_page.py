@@ -124,7 +124,7 @@ def test_audit_rows_and_conversation_changes_are_merged_newest_first(
     settings_row, claim_row, login_row = rows_of(response)
     assert "malee" in settings_row and "sla_policy" in settings_row and "[80, 70]" in settings_row
     assert "Somchai" in claim_row and f"Conversation {story.pk} with Khun Dao" in claim_row
-    assert "waiting → active" in claim_row
+    assert "Waiting → Active" in claim_row
     assert "somchai" in login_row and "Signed in" in login_row
 
 

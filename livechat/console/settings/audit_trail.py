@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AuditLog, User
-from livechat.models import ConversationEvent
+from livechat.models import Conversation, ConversationEvent
 
 PAGE_SIZE = 50
 EVENT_PREFIX = "conversation:"  # a kind filter naming a ConversationEvent kind, e.g. conversation:claimed
@@ -81,6 +81,7 @@ class Entry:
     to_value: str
     details: dict[str, Any]
     conversation_id: int | None = None
+    change_label: str = ""  # from → to as the page shows it (the CSV keeps the codes)
 
     @property
     def cursor(self) -> Cursor:
@@ -167,8 +168,13 @@ def _from_event(event: ConversationEvent) -> Entry:
     contact = event.conversation.contact
     who = event.actor.name if event.actor else str(event.get_actor_kind_display())
     to_value = event.to_status
+    statuses = dict(Conversation.Status.choices)
+    change_label = (
+        f"{statuses.get(event.from_status, '–')} → {statuses.get(event.to_status, event.to_status)}"
+    )
     if event.to_operator is not None:
         to_value = f"{to_value} ({event.to_operator.name})"
+        change_label = f"{change_label} ({event.to_operator.name})"
     return Entry(
         at=event.created_at,
         table=CONVERSATION,
@@ -183,6 +189,7 @@ def _from_event(event: ConversationEvent) -> Entry:
         to_value=to_value,
         details={"note": event.note} if event.note else {},
         conversation_id=event.conversation_id,
+        change_label=change_label,
     )
 
 

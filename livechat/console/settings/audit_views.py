@@ -31,7 +31,10 @@ EXPORT_CHUNK = 500  # entries read (two queries) per chunk sent
 
 class AuditFilterForm(forms.Form):
     person = forms.ModelChoiceField(
-        queryset=User.objects.order_by("username"), required=False, label=gettext_lazy("Person")
+        queryset=User.objects.order_by("username"),
+        required=False,
+        label=gettext_lazy("Person"),
+        empty_label=gettext_lazy("Everyone"),
     )
     kind = forms.ChoiceField(required=False, label=gettext_lazy("Kind"))
     start = forms.DateField(
