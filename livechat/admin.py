@@ -5,6 +5,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audited_admin import AuditedAdmin
 from livechat.models import (
     AutoReply,
     BotSettings,
@@ -169,19 +170,19 @@ class ConversationEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(HandoffKeyword)
-class HandoffKeywordAdmin(admin.ModelAdmin):
+class HandoffKeywordAdmin(AuditedAdmin):
     list_display = ("keyword", "is_active")
     list_editable = ("is_active",)
 
 
 @admin.register(AutoReply)
-class AutoReplyAdmin(admin.ModelAdmin):
+class AutoReplyAdmin(AuditedAdmin):
     list_display = ("keyword", "reply_text", "is_active")
     list_editable = ("is_active",)
 
 
 @admin.register(BotSettings)
-class BotSettingsAdmin(admin.ModelAdmin):
+class BotSettingsAdmin(AuditedAdmin):
     fieldsets = [
         (_("Welcome"), {"fields": ["welcome_message"]}),
         (
@@ -207,7 +208,7 @@ class BotSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(admin.ModelAdmin):
+class CannedResponseAdmin(AuditedAdmin):
     list_display = ("shortcut", "title", "is_active")
     list_editable = ("is_active",)
     search_fields = ("shortcut", "title", "text")
@@ -220,25 +221,25 @@ class ReadMarkerAdmin(ReadOnlyAdmin):
 
 
 # The service policies. Supervisors edit them in the console (livechat.console.settings, which
-# also writes the audit log); these are the admins' way in. Saving here fires the policies'
-# post_save/post_delete receivers, so every process reloads them too.
+# also writes the audit log); these are the admins' way in, audited too (AuditedAdmin). Saving
+# here fires the policies' post_save/post_delete receivers, so every process reloads them too.
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(AuditedAdmin):
     list_display = ("weekday", "opens_at", "closes_at")
     list_filter = ("weekday",)
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(AuditedAdmin):
     list_display = ("date", "name", "opens_at", "closes_at")
     date_hierarchy = "date"
     search_fields = ("name",)
 
 
 @admin.register(ServiceSettings)
-class ServiceSettingsAdmin(admin.ModelAdmin):
+class ServiceSettingsAdmin(AuditedAdmin):
     """One row (pk=1), read by livechat.policies.service: it is edited, never added twice or deleted."""
 
     fieldsets = [
@@ -272,7 +273,7 @@ class ServiceSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(AuditedAdmin):
     list_display = (
         "name",
         "is_default",

@@ -1,11 +1,14 @@
 from django.urls import include, path
 
-from livechat.console import views
+from livechat.console import team_views, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.console, name="console"),
     path("settings/", include("livechat.console.settings.urls")),
+    path("team/", team_views.team, name="team"),
+    path("team/board.json", team_views.board, name="team-board"),
+    path("team/conversations/<int:conversation_id>/reassign", team_views.reassign, name="team-reassign"),
     path("api/conversations", views.conversations, name="conversations"),
     path("api/counts", views.counts, name="counts"),
     path("api/line-usage", views.line_usage, name="line-usage"),

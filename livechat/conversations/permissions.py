@@ -87,6 +87,12 @@ def may_manage_settings(user: Any) -> bool:
     return is_team_member(user) and bool(user.is_supervisor)
 
 
+def may_supervise_team(user: Any) -> bool:
+    """May watch the whole team (the team board, the audit log) and reassign anyone's
+    conversation: supervisors and admins of the team."""
+    return is_team_member(user) and bool(user.is_supervisor)
+
+
 class IsTeamMember(BasePermission):
     """The REST API's rule for every endpoint: `is_team_member`."""
 

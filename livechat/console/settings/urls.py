@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat.console.settings import views
+from livechat.console.settings import audit_views, views
 
 app_name = "settings"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("service/", views.service_settings, name="service"),
     path("capacity/", views.capacity, name="capacity"),
     path("sla/", views.sla, name="sla"),
+    path("audit/", audit_views.audit_log, name="audit"),
+    path("audit/export.csv", audit_views.export_csv, name="audit-export"),
 ]
