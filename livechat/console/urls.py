@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from livechat.console import views
+from livechat.console import canned_picker, views
 
 app_name = "console"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/line-usage", views.line_usage, name="line-usage"),
     path("api/conversations/<int:conversation_id>", views.conversation, name="conversation"),
     path("api/conversations/<int:conversation_id>/panel", views.panel, name="panel"),
+    path("api/conversations/<int:conversation_id>/canned", canned_picker.picker, name="canned-picker"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat.console.settings import views
+from livechat.console.settings import canned, views
 
 app_name = "settings"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("service/", views.service_settings, name="service"),
     path("capacity/", views.capacity, name="capacity"),
     path("sla/", views.sla, name="sla"),
+    path("canned/", canned.canned_responses, name="canned"),
+    path("canned/<int:canned_id>/", canned.canned_responses, name="edit-canned"),
+    path("canned/<int:canned_id>/delete/", canned.delete_canned_response, name="delete-canned"),
 ]
