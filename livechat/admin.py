@@ -208,8 +208,9 @@ class BotSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(CannedResponse)
 class CannedResponseAdmin(admin.ModelAdmin):
-    list_display = ("shortcut", "title", "is_active")
+    list_display = ("shortcut", "title", "owner", "is_active")
     list_editable = ("is_active",)
+    list_filter = (("owner", admin.EmptyFieldListFilter),)
     search_fields = ("shortcut", "title", "text")
 
 

@@ -751,6 +751,9 @@ def _send_canned(conversation: Conversation, operator: User, canned_id: int, cli
     if chosen is None:
         raise ActionRefused("not_found", f"Canned response {canned_id} does not exist.")
     line_messages = canned.line_messages(chosen, conversation, operator)
+    image_path = ""
+    if chosen.image_path:  # the image is the last message
+        line_messages[-1], image_path = canned.own_copy_of_image(chosen, line_messages[-1])
     if conversation.first_response_at is None:
         conversation.first_response_at = timezone.now()
         conversation.save(update_fields=["first_response_at"])
@@ -764,6 +767,10 @@ def _send_canned(conversation: Conversation, operator: User, canned_id: int, cli
         )
         for index, line_message in enumerate(line_messages)
     ]
+    if image_path:
+        queued[-1].media.name = image_path
+        queued[-1].media_status = Message.MediaStatus.STORED
+        queued[-1].save(update_fields=["media", "media_status"])
     return queued[0]
 
 

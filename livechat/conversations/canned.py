@@ -18,6 +18,7 @@ from accounts.models import User
 from livechat.conversations import queue
 from livechat.conversations.permissions import ActionRefused
 from livechat.delivery import outbox
+from livechat.line import hosted_images
 from livechat.models import CannedResponse, Conversation
 from livechat.models.line_text import MAX_TEXT_UNITS, fill_in, line_length
 from livechat.policies import business_hours
@@ -127,6 +128,28 @@ def line_messages(canned: CannedResponse, conversation: Conversation, operator: 
     buttons = [outbox.quick_reply_message(item["label"], item["text"]) for item in canned.quick_replies]
     messages[-1] = outbox.with_quick_replies(messages[-1], buttons)
     return messages
+
+
+def own_copy_of_image(canned: CannedResponse, image_message: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The image message pointing at a copy of the response's image, and the copy's path (the
+    message's media: retention and erasure then remove the copy, not the response's image)."""
+    try:
+        copied = hosted_images.copy(canned.image_path)
+    except (hosted_images.UploadRefused, OSError) as exc:
+        raise ActionRefused("invalid", "The canned response's image is missing; attach it again.") from exc
+    old_token = canned.image_path.split("/")[1]
+
+    def moved(url: str) -> str:
+        return url.replace(f"/{old_token}/", f"/{copied.token}/").replace(
+            f"/{canned.image_path.rsplit('/', 1)[1]}", f"/{copied.original_name}"
+        )
+
+    message = {
+        **image_message,
+        "originalContentUrl": moved(canned.image_url),
+        "previewImageUrl": moved(canned.image_url),
+    }
+    return message, copied.original_path
 
 
 def picker_item(canned: CannedResponse, filled: dict[str, str] | None) -> dict[str, Any]:

@@ -6,13 +6,18 @@ from datetime import UTC, datetime, time
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import translation
 
 from livechat.conversations import actions, canned
 from livechat.conversations.actions import Actor
 from livechat.conversations.permissions import ActionRefused
+from livechat.line import hosted_images
 from livechat.models import BusinessHours, CannedResponse, Conversation, Holiday, Message
 from livechat.policies import business_hours
-from tests.factories import open_conversation
+from tests.factories import open_conversation, png_bytes
 
 Status = Conversation.Status
 
@@ -47,6 +52,7 @@ def test_an_unknown_variable_is_refused_when_the_response_is_saved():
 
 
 @pytest.mark.django_db
+@translation.override("en")
 def test_attachments_and_quick_replies_are_held_to_lines_limits():
     with pytest.raises(ValidationError, match="at most 13"):
         make(quick_replies=[{"label": f"b{i}", "text": "x"} for i in range(14)])
@@ -201,13 +207,20 @@ def test_a_canned_response_with_a_sticker_and_quick_replies_reaches_the_customer
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_canned_response_with_an_image_sends_the_text_then_the_image(team, line, settle):
+def test_a_canned_response_with_an_image_sends_the_text_then_a_copy_of_the_image(
+    team, line, settle, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    stored = hosted_images.store(ContentFile(png_bytes(), name="x.png"), None)
+    url = "https://example.com" + reverse(
+        "livechat:outbound-media", args=[stored.token, stored.original_name]
+    )
     conversation = open_conversation("Ploy", Status.ACTIVE, operator=team["malee"])
     response = make(
         "ตามรูปนะคะ",
-        image_path="outbound/" + "a" * 32 + "/original.png",
-        image_url="https://example.com/console/media/outbound/a/original.png",
-        image_preview_url="https://example.com/console/media/outbound/a/preview.png",
+        image_path=stored.original_path,
+        image_url=url,
+        image_preview_url=url,
         quick_replies=[{"label": "ได้รับแล้ว", "text": "ได้รับแล้วค่ะ"}],
     )
 
@@ -221,5 +234,11 @@ def test_a_canned_response_with_an_image_sends_the_text_then_the_image(team, lin
     text, image = call["body"]["messages"]
     assert text["text"] == "ตามรูปนะคะ"
     assert image["type"] == "image"
-    assert image["originalContentUrl"] == response.image_url
     assert image["quickReply"]["items"][0]["action"]["label"] == "ได้รับแล้ว"
+    # The message owns a copy: erasing the conversation's files leaves the response's image.
+    sent = Message.objects.get(conversation=conversation, type="image")
+    assert sent.media.name != stored.original_path
+    assert image["originalContentUrl"].endswith(sent.media.name.removeprefix("outbound/"))
+    assert sent.media.read() == png_bytes()
+    sent.media.delete(save=False)
+    assert default_storage.exists(stored.original_path)
