@@ -238,7 +238,7 @@ def test_a_canned_response_with_an_image_sends_the_text_then_a_copy_of_the_image
     # The message owns a copy: erasing the conversation's files leaves the response's image.
     sent = Message.objects.get(conversation=conversation, type="image")
     assert sent.media.name != stored.original_path
-    assert image["originalContentUrl"].endswith(sent.media.name.removeprefix("outbound/"))
+    assert image["originalContentUrl"].endswith(str(sent.media.name).removeprefix("outbound/"))
     assert sent.media.read() == png_bytes()
     sent.media.delete(save=False)
     assert default_storage.exists(stored.original_path)
