@@ -47,7 +47,7 @@ def search(user: User, query: str) -> "QuerySet[CannedResponse]":
         found = found.filter(
             Q(shortcut__icontains=query) | Q(title__icontains=query) | Q(text__icontains=query)
         )
-    # Exact shortcut first, then the operator's own before the shared ones.
+    # By shortcut; an operator's own before a shared one with the same shortcut (NULLs sort last).
     return found.order_by("shortcut", "owner_id")
 
 

@@ -64,3 +64,28 @@ def test_an_operator_picks_a_canned_response_and_the_customer_gets_it_filled_in(
     sent = a.locator("[data-testid=message][data-sender=operator]", has_text=filled)
     expect(sent).to_have_attribute("data-status", "sent")
     no_page_errors(people)
+
+
+def test_an_operator_keeps_their_own_canned_response_and_is_told_about_an_unknown_variable(
+    cluster: Cluster, browser: Any, people: list[Person], artifacts: Path
+) -> None:
+    a = operator(browser, people, cluster, "nok")
+    a.get_by_test_id("canned-settings-link").click()
+    expect(a.get_by_test_id("settings-page")).to_have_attribute("data-section", "canned")
+
+    form = a.get_by_test_id("canned-form")
+    form.locator("[name=shortcut]").fill("track")
+    form.locator("[name=title]").fill("เลขพัสดุ")
+    form.locator("[name=text]").fill("คุณ{name} เลขพัสดุคือ TH123")
+    form.locator("[name=quick_replies_text]").fill("ขอบคุณค่ะ\nติดตามพัสดุ | ขอลิงก์ติดตามพัสดุ")
+    a.get_by_test_id("save").click()
+    expect(a.locator(".errorlist")).to_contain_text("{name}")
+    a.screenshot(path=str(artifacts / "canned-settings-unknown-variable.png"), full_page=True)
+
+    form.locator("[name=text]").fill("คุณ{customer_name} เลขพัสดุคือ TH123")
+    a.get_by_test_id("save").click()
+    mine = a.locator("[data-testid=canned-row][data-shortcut=track]")
+    expect(mine).to_have_attribute("data-shared", "false")
+    expect(mine).to_contain_text("2")  # its two quick replies
+    a.screenshot(path=str(artifacts / "canned-settings-saved.png"), full_page=True)
+    no_page_errors(people)
