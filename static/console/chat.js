@@ -97,6 +97,7 @@ export class ChatView extends EventTarget {
       this.el.input.value = "";
       this.hidePickers();
       this.endQuote();
+      this.forgetCanned(); // its preview was for the other conversation
     }
     this.conversation = conversation;
     this.el.empty.hidden = true;
@@ -438,14 +439,15 @@ export class ChatView extends EventTarget {
 
   submitText() {
     const text = this.el.input.value;
-    if (!text.trim() || !this.conversation) return;
+    const canned = this.chosenCanned && this.chosenCanned.text === text ? this.chosenCanned : null;
+    if ((!text.trim() && !canned) || !this.conversation) return;
     this.el.input.value = "";
     this.autoGrow();
     this.hidePickers();
     this.stopTyping();
     this.stickToBottom = true;
-    const detail = { text };
-    if (this.chosenCanned && this.chosenCanned.text === text) detail.canned_id = this.chosenCanned.id;
+    // A response of only an image or a sticker has no text: its pending bubble shows its shortcut.
+    const detail = canned ? { text: text || `/${canned.shortcut}`, canned_id: canned.id } : { text };
     this.forgetCanned();
     if (this.quoting) detail.quote_message_id = this.quoting.id;
     this.endQuote();
@@ -595,7 +597,7 @@ export class ChatView extends EventTarget {
     if (!canned) return;
     const text = canned.preview ?? canned.text;
     this.el.input.value = text;
-    this.chosenCanned = { id, text };
+    this.chosenCanned = { id, text, shortcut: canned.shortcut };
     this.el.cannedPicker.hidden = true;
     this.el.hint.textContent = interpolate(gettext("Sends /%(shortcut)s as it is; editing the text sends only the text."), { shortcut: canned.shortcut });
     this.el.input.focus();

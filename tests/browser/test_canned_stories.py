@@ -38,7 +38,9 @@ def test_an_operator_picks_a_canned_response_and_the_customer_gets_it_filled_in(
         "from livechat.models import CannedResponse\n"
         "CannedResponse.objects.get_or_create(owner=None, shortcut='greet', defaults={"
         f"'title': 'ทักทายลูกค้า', 'text': {GREETING!r},"
-        " 'quick_replies': [{'label': 'สอบถามสินค้า', 'text': 'สอบถามสินค้าค่ะ'}]})\n",
+        " 'quick_replies': [{'label': 'สอบถามสินค้า', 'text': 'สอบถามสินค้าค่ะ'}]})\n"
+        "CannedResponse.objects.get_or_create(owner=None, shortcut='bye', defaults={"
+        "'title': 'สติกเกอร์ลาก่อน', 'text': '', 'sticker_package_id': '446', 'sticker_id': '1989'})\n",
     )
     a = operator(browser, people, cluster, "somchai")
     phone, _ = customer(browser, people, cluster.url, "แก้วตา")
@@ -63,6 +65,17 @@ def test_an_operator_picks_a_canned_response_and_the_customer_gets_it_filled_in(
     phone.screenshot(path=str(artifacts / "canned-customer-phone.png"))
     sent = a.locator("[data-testid=message][data-sender=operator]", has_text=filled)
     expect(sent).to_have_attribute("data-status", "sent")
+
+    # A response of only a sticker: picked and sent as it is.
+    box.press_sequentially("/bye")
+    expect(a.get_by_test_id("canned-item")).to_have_count(1)
+    box.press("Enter")
+    box.press("Enter")
+    expect(phone.locator("[data-testid=bubble][data-from=oa][data-type=sticker]")).to_have_count(
+        1, timeout=20_000
+    )
+    sticker = a.locator("[data-testid=message][data-sender=operator][data-type=sticker]")
+    expect(sticker).to_have_attribute("data-status", "sent")
     no_page_errors(people)
 
 
