@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -148,6 +149,21 @@ def test_an_uploaded_image_is_stored_and_served_at_a_public_url(team, settings, 
     served = Client().get(saved.image_url.removeprefix("https://testserver"))
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replaced_or_deleted_image_is_removed_from_storage(team, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    somchai = signed_in(team["somchai"])
+    somchai.post(PAGE, form(image=SimpleUploadedFile("x.png", png_bytes(), content_type="image/png")))
+    first = CannedResponse.objects.get()
+    somchai.post(f"{PAGE}{first.pk}/", form(image=SimpleUploadedFile("y.png", png_bytes(5, 5))))
+    second = CannedResponse.objects.get()
+
+    assert not default_storage.exists(first.image_path)
+    assert default_storage.exists(second.image_path)
+    somchai.post(f"{PAGE}{second.pk}/delete/")
+    assert not default_storage.exists(second.image_path)
 
 
 def test_a_file_that_is_no_image_is_refused(team):

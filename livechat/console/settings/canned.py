@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
@@ -80,6 +81,18 @@ def _store_image(request: HttpRequest, response: CannedResponse, upload: Uploade
     response.image_preview_url = hosted_images.public_url(request, stored.token, stored.preview_name)
 
 
+def _forget_image_on_commit(path: str) -> None:
+    """Remove a response's old image once the change is committed. Sent messages own copies of
+    it (livechat.conversations.canned.own_copy_of_image), so nothing sent loses its image."""
+
+    def forget() -> None:
+        for stored in hosted_images.files_stored_with(path):
+            default_storage.delete(stored)
+
+    if path:
+        transaction.on_commit(forget)
+
+
 def _listing(user: User) -> list[tuple[CannedResponse, bool]]:
     visible = CannedResponse.objects.filter(Q(owner__isnull=True) | Q(owner=user)).select_related("owner")
     return [(r, canned.may_edit(user, r)) for r in visible.order_by("owner_id", "shortcut")]
@@ -93,6 +106,7 @@ def canned_responses(request: HttpRequest, canned_id: int | None = None) -> Http
     if response is not None and not canned.may_edit(user, response):
         return _forbidden(request)
     before = _snapshot(response)
+    old_image = response.image_path if response is not None else ""
     form = CannedResponseForm(
         request.POST or None, request.FILES or None, instance=response or CannedResponse(), user=user
     )
@@ -105,6 +119,8 @@ def canned_responses(request: HttpRequest, canned_id: int | None = None) -> Http
             if upload:
                 _store_image(request, saved, upload)
             saved.save()
+            if saved.image_path != old_image:
+                _forget_image_on_commit(old_image)
             changed = changes.record(request, _target(saved), before, _snapshot(saved))
         if changed:
             messages.success(request, _("Saved. The picker offers it at once."))
@@ -128,5 +144,6 @@ def delete_canned_response(request: HttpRequest, canned_id: int) -> HttpResponse
     with transaction.atomic():
         changes.record(request, _target(response), _snapshot(response), {})
         response.delete()
+        _forget_image_on_commit(response.image_path)
     messages.success(request, _("Canned response deleted."))
     return redirect("console:settings:canned")
