@@ -209,8 +209,9 @@ class BotSettingsAdmin(AuditedAdmin):
 
 @admin.register(CannedResponse)
 class CannedResponseAdmin(AuditedAdmin):
-    list_display = ("shortcut", "title", "is_active")
+    list_display = ("shortcut", "title", "owner", "is_active")
     list_editable = ("is_active",)
+    list_filter = (("owner", admin.EmptyFieldListFilter),)
     search_fields = ("shortcut", "title", "text")
 
 

@@ -27,8 +27,8 @@ from django.db.models.functions import Coalesce, JSONObject, Left
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from livechat.conversations import history, permissions, sla
-from livechat.models import CannedResponse, Conversation, ConversationEvent, CsatResponse, Message, ReadMarker
+from livechat.conversations import canned, history, permissions, sla
+from livechat.models import Conversation, ConversationEvent, CsatResponse, Message, ReadMarker
 from livechat.realtime import protocol
 from livechat.realtime.payloads import (
     contact_payload,
@@ -329,8 +329,6 @@ def _csat_payload(conversation: Conversation) -> dict[str, Any] | None:
     }
 
 
-def canned_responses() -> list[dict[str, Any]]:
-    return [
-        {"id": c.pk, "shortcut": c.shortcut, "title": c.title, "text": c.text}
-        for c in CannedResponse.objects.filter(is_active=True).order_by("shortcut")
-    ]
+def canned_responses(operator: User) -> list[dict[str, Any]]:
+    """The operator's picker before a conversation is open: shared responses and their own."""
+    return [canned.picker_item(c, None) for c in canned.search(operator, "")]

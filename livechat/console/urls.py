@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from livechat.console import team_views, views
+from livechat.console import canned_picker, team_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/line-usage", views.line_usage, name="line-usage"),
     path("api/conversations/<int:conversation_id>", views.conversation, name="conversation"),
     path("api/conversations/<int:conversation_id>/panel", views.panel, name="panel"),
+    path("api/conversations/<int:conversation_id>/canned", canned_picker.picker, name="canned-picker"),
 ]

@@ -20,13 +20,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from livechat.conversations import bot, csat, permissions, queue
+from livechat.conversations import bot, canned, csat, permissions, queue
 from livechat.conversations.permissions import ActionRefused, in_charge, may, require_in_charge
 from livechat.conversations.store import OPEN_STATUSES, append_message, open_conversation_for
 from livechat.delivery import outbox, sender
 from livechat.jobs import background
 from livechat.models import (
-    CannedResponse,
     Contact,
     Conversation,
     ConversationEvent,
@@ -716,10 +715,7 @@ def send_operator_message(
                 "invalid_state", "The customer unfollowed the account; LINE will not deliver."
             )
         if canned_id is not None:
-            canned = CannedResponse.objects.filter(pk=canned_id, is_active=True).first()
-            if canned is None:
-                raise ActionRefused("not_found", f"Canned response {canned_id} does not exist.")
-            text = canned.text
+            return _send_canned(conversation, operator, canned_id, client_id), True
         try:
             if sticker:
                 line_message = outbox.sticker_message(sticker["package_id"], sticker["sticker_id"])
@@ -746,6 +742,36 @@ def send_operator_message(
             message.media_status = Message.MediaStatus.STORED
             message.save(update_fields=["media", "media_status"])
     return message, True
+
+
+def _send_canned(conversation: Conversation, operator: User, canned_id: int, client_id: str) -> Message:
+    """Queue a canned response's messages (text, image or sticker) in one go; the first carries
+    the client's id, so a resend finds it and queues nothing again."""
+    chosen = canned.visible_to(operator).filter(pk=canned_id).first()
+    if chosen is None:
+        raise ActionRefused("not_found", f"Canned response {canned_id} does not exist.")
+    line_messages = canned.line_messages(chosen, conversation, operator)
+    image_path = ""
+    if chosen.image_path:  # the image is the last message
+        line_messages[-1], image_path = canned.own_copy_of_image(chosen, line_messages[-1])
+    if conversation.first_response_at is None:
+        conversation.first_response_at = timezone.now()
+        conversation.save(update_fields=["first_response_at"])
+    queued = [
+        queue_outbound(
+            conversation,
+            line_message,
+            sender_kind=Message.SenderKind.OPERATOR,
+            operator=operator,
+            client_id=client_id if index == 0 else f"{client_id[:60]}:{index}",
+        )
+        for index, line_message in enumerate(line_messages)
+    ]
+    if image_path:
+        queued[-1].media.name = image_path
+        queued[-1].media_status = Message.MediaStatus.STORED
+        queued[-1].save(update_fields=["media", "media_status"])
+    return queued[0]
 
 
 def retry_message(message_id: int, actor: Actor) -> Message:

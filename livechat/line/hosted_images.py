@@ -117,3 +117,18 @@ def serve(request: HttpRequest, token: str, name: str) -> FileResponse:
     response = FileResponse(default_storage.open(path, "rb"), content_type=CONTENT_TYPES[name.rsplit(".")[1]])
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+def copy(path: str) -> StoredImage:
+    """A stored image (≤ 1 MB: it is its own preview) copied under a new token, so that the sent
+    message owns its file: erasing or expiring the conversation removes the copy only, never the
+    image kept elsewhere (a canned response's)."""
+    kind = path.rsplit(".", 1)[-1]
+    if not files_stored_with(path) or kind not in CONTENT_TYPES:
+        raise UploadRefused("Not a stored image.")
+    token = secrets.token_urlsafe(24)
+    name = f"original.{kind}"
+    stored = StoredImage(token=token, original_name=name, preview_name=name)
+    with default_storage.open(path, "rb") as source:
+        default_storage.save(stored.original_path, File(source))
+    return stored

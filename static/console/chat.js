@@ -1,13 +1,13 @@
 // The chat pane: header and actions, the history (infinite scroll upwards by seq), pending
 // bubbles of unacknowledged sends, the composer with its sticker, image and canned pickers.
 //
-// Events out (the app acts on them): "send" {text|sticker}, "upload" {file}, "claim",
+// Events out (the app acts on them): "send" {text|sticker|canned_id}, "upload" {file}, "claim",
 // "close" {reason}, "transfer" {to_operator_id|to_queue, note}, "retry" {message, button},
 // "typing" {isTyping}, "read" {conversationId, seq}, "image" {url}.
 import { getJSON, withId, withQuery } from "./api.js";
 import { byTestId, h, reconcile } from "./dom.js";
 import { avatar, dayKey, dayLabel, statusLabel } from "./format.js";
-import { gettext, interpolate } from "./i18n.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { renderMessage, signature, stickerImage } from "./messages.js";
 
 const TYPING_EVERY_MS = 3000;
@@ -97,6 +97,7 @@ export class ChatView extends EventTarget {
       this.el.input.value = "";
       this.hidePickers();
       this.endQuote();
+      this.forgetCanned(); // its preview was for the other conversation
     }
     this.conversation = conversation;
     this.el.empty.hidden = true;
@@ -438,13 +439,16 @@ export class ChatView extends EventTarget {
 
   submitText() {
     const text = this.el.input.value;
-    if (!text.trim() || !this.conversation) return;
+    const canned = this.chosenCanned && this.chosenCanned.text === text ? this.chosenCanned : null;
+    if ((!text.trim() && !canned) || !this.conversation) return;
     this.el.input.value = "";
     this.autoGrow();
     this.hidePickers();
     this.stopTyping();
     this.stickToBottom = true;
-    const detail = { text };
+    // A response of only an image or a sticker has no text: its pending bubble shows its shortcut.
+    const detail = canned ? { text: text || `/${canned.shortcut}`, canned_id: canned.id } : { text };
+    this.forgetCanned();
     if (this.quoting) detail.quote_message_id = this.quoting.id;
     this.endQuote();
     this.dispatchEvent(new CustomEvent("send", { detail }));
@@ -532,25 +536,45 @@ export class ChatView extends EventTarget {
     picker.replaceChildren(tabs, grid);
   }
 
+  // The "/" picker: the server searches the operator's responses (shortcut, title and text, Thai
+  // included) and fills in their variables for the open conversation, so the preview is what the
+  // customer gets. Offline, the page's own list is searched and shown unfilled.
   updateCanned() {
     const value = this.el.input.value;
-    const picker = this.el.cannedPicker;
+    if (this.chosenCanned && value !== this.chosenCanned.text) this.forgetCanned();
     if (!this.canned.length || !value.startsWith("/") || value.includes("\n")) {
-      picker.hidden = true;
+      this.el.cannedPicker.hidden = true;
       return;
     }
     const query = value.slice(1).toLowerCase();
-    const matches = this.canned.filter((c) => c.shortcut.toLowerCase().includes(query) || c.title.toLowerCase().includes(query)).slice(0, 8);
+    const local = this.canned.filter((c) => [c.shortcut, c.title, c.text].some((s) => s.toLowerCase().includes(query)));
+    this.showCanned(local.slice(0, 8));
+    if (!this.id) return;
+    const asked = (this.cannedAsked = (this.cannedAsked || 0) + 1);
+    getJSON(withQuery(withId(this.urls.canned, this.id), { q: query }))
+      .then((found) => {
+        if (asked === this.cannedAsked && this.el.input.value === value) this.showCanned(found.responses.slice(0, 8));
+      })
+      .catch(() => {}); // the local matches stay
+  }
+
+  showCanned(matches) {
+    const picker = this.el.cannedPicker;
+    this.cannedMatches = matches;
     if (!matches.length) {
       picker.hidden = true;
       return;
     }
     this.el.stickerPicker.hidden = true;
-    this.cannedIndex = 0;
+    this.cannedIndex = Math.min(this.cannedIndex, matches.length - 1);
     picker.replaceChildren(...matches.map((c) => {
+      const extras = [c.image_url ? gettext("Image") : c.sticker ? gettext("Sticker") : "", c.quick_replies.length ? interpolate(ngettext("%(count)s quick reply", "%(count)s quick replies", c.quick_replies.length), { count: c.quick_replies.length }) : ""].filter(Boolean);
       const item = h("li", { role: "option", "data-testid": "canned-item", "data-canned-id": c.id },
         h("span", { class: "shortcut", text: `/${c.shortcut}` }), " ", h("span", { text: c.title }),
-        h("span", { class: "canned-text", text: c.text }));
+        c.shared ? "" : h("small", { class: "canned-mine", text: ` · ${gettext("Mine")}` }),
+        h("span", { class: "canned-text", "data-testid": "canned-preview", text: c.preview ?? c.text }),
+        c.error ? h("span", { class: "canned-error", role: "alert", text: c.error }) : "",
+        extras.length ? h("small", { class: "canned-extras", text: extras.join(" · ") }) : "");
       item.addEventListener("mousedown", (event) => {
         event.preventDefault();
         this.chooseCanned(c.id);
@@ -565,13 +589,24 @@ export class ChatView extends EventTarget {
     this.el.cannedPicker.querySelectorAll("li").forEach((li, index) => li.setAttribute("aria-selected", String(index === this.cannedIndex)));
   }
 
+  /** The chosen response's filled-in text goes into the composer; sent unchanged, it goes as the
+   * response itself (canned_id: with its image or sticker and quick replies, filled in by the
+   * server). Edited, it is an ordinary text. */
   chooseCanned(id) {
-    const canned = this.canned.find((c) => c.id === id);
+    const canned = (this.cannedMatches || []).find((c) => c.id === id) || this.canned.find((c) => c.id === id);
     if (!canned) return;
-    this.el.input.value = canned.text;
+    const text = canned.preview ?? canned.text;
+    this.el.input.value = text;
+    this.chosenCanned = { id, text, shortcut: canned.shortcut };
     this.el.cannedPicker.hidden = true;
+    this.el.hint.textContent = interpolate(gettext("Sends /%(shortcut)s as it is; editing the text sends only the text."), { shortcut: canned.shortcut });
     this.el.input.focus();
     this.autoGrow();
+  }
+
+  forgetCanned() {
+    this.chosenCanned = null;
+    this.el.hint.textContent = this.canned.length ? gettext("Type / for canned responses") : "";
   }
 
   openCloseDialog() {

@@ -140,6 +140,10 @@ def test_the_console_shows_the_operators_worklists(somchai: Client, team: dict[s
             "shortcut": "hello",
             "title": "ทักทาย",
             "text": "สวัสดีค่ะ ยินดีให้บริการค่ะ",
+            "shared": True,
+            "image_url": "",
+            "sticker": None,
+            "quick_replies": [],
         }
     ]
     assert data["selected"] is None

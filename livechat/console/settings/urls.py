@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat.console.settings import audit_views, views
+from livechat.console.settings import audit_views, canned, views
 
 app_name = "settings"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("sla/", views.sla, name="sla"),
     path("audit/", audit_views.audit_log, name="audit"),
     path("audit/export.csv", audit_views.export_csv, name="audit-export"),
+    path("canned/", canned.canned_responses, name="canned"),
+    path("canned/<int:canned_id>/", canned.canned_responses, name="edit-canned"),
+    path("canned/<int:canned_id>/delete/", canned.delete_canned_response, name="delete-canned"),
 ]

@@ -97,7 +97,7 @@ DEMO_QUICK_REPLIES = [
 
 # The operators' "/" picker: (shortcut, title, text).
 DEMO_CANNED_RESPONSES = [
-    ("hello", "ทักทาย / Greeting", "สวัสดีค่ะ ยินดีให้บริการค่ะ มีอะไรให้ช่วยไหมคะ 😊"),
+    ("hello", "ทักทาย / Greeting", "สวัสดีค่ะ คุณ{customer_name} ยินดีให้บริการค่ะ มีอะไรให้ช่วยไหมคะ 😊"),
     ("wait", "ขอเวลาตรวจสอบ / Checking", "รบกวนรอสักครู่นะคะ เจ้าหน้าที่กำลังตรวจสอบให้ค่ะ 🙏"),
     ("order-no", "ขอเลขคำสั่งซื้อ / Order number", "รบกวนแจ้งเลขคำสั่งซื้อ หรือเบอร์โทรที่ใช้สั่งซื้อด้วยค่ะ"),
     ("address", "ขอที่อยู่ / Address", "รบกวนแจ้งชื่อ ที่อยู่ และเบอร์โทรสำหรับจัดส่งด้วยนะคะ"),
@@ -165,7 +165,9 @@ class Command(BaseCommand):
             settings.quick_replies = DEMO_QUICK_REPLIES
             settings.save(update_fields=["quick_replies"])
         for shortcut, title, text in DEMO_CANNED_RESPONSES:
-            CannedResponse.objects.get_or_create(shortcut=shortcut, defaults={"title": title, "text": text})
+            CannedResponse.objects.get_or_create(
+                owner=None, shortcut=shortcut, defaults={"title": title, "text": text}
+            )
 
     def create_customers(self, operator: User) -> int:
         created_count = 0
