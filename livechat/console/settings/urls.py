@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat.console.settings import views
+from livechat.console.settings import labels, views
 
 app_name = "settings"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("service/", views.service_settings, name="service"),
     path("capacity/", views.capacity, name="capacity"),
     path("sla/", views.sla, name="sla"),
+    path("labels/", labels.labels, name="labels"),
+    path("labels/<int:label_id>/", labels.edit_label, name="edit-label"),
+    path("labels/<int:label_id>/delete/", labels.delete_label, name="delete-label"),
 ]
