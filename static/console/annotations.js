@@ -64,8 +64,26 @@ export class Annotations {
     return this.me.is_supervisor || Boolean(conversation.assigned_operator && conversation.assigned_operator.id === this.me.id);
   }
 
+  /** The server's rule (permissions.may_edit_contact) as far as the open conversation tells it. */
+  mayEditContact() {
+    const conversation = this.chat.conversation;
+    return this.me.is_supervisor || Boolean(conversation && conversation.status !== "closed"
+      && conversation.assigned_operator && conversation.assigned_operator.id === this.me.id);
+  }
+
+  applyEditable() {
+    const editable = this.mayEditContact();
+    this.el.details.dataset.editable = String(editable);
+    this.el.contactNotes.readOnly = !editable;
+    this.el.save.hidden = !editable;
+    this.el.addField.hidden = !editable;
+    for (const input of this.el.fields.querySelectorAll("input")) input.readOnly = !editable;
+    for (const button of this.el.fields.querySelectorAll("button")) button.hidden = !editable;
+  }
+
   refreshChat() {
     if (!this.chat.id) return;
+    if (this.contact) this.applyEditable();
     this.el.chatLabels.replaceChildren(...this.currentLabels().map(labelChip));
     this.el.labelsButton.hidden = !this.mayLabel() || !this.labels.length;
     if (this.el.labelsButton.hidden) this.el.picker.hidden = true;
@@ -106,6 +124,7 @@ export class Annotations {
     this.el.details.hidden = false;
     if (document.activeElement !== this.el.contactNotes) this.el.contactNotes.value = contact.notes || "";
     this.el.fields.replaceChildren(...Object.entries(contact.custom_fields || {}).map(([key, value]) => this.fieldRow(key, value)));
+    this.applyEditable();
   }
 
   fieldRow(key, value) {
