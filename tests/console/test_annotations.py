@@ -360,3 +360,20 @@ def test_the_customer_panel_shows_private_notes_and_the_customers_details(
         "Nok",
         ["Somchai"],
     )
+
+
+async def test_joining_a_room_brings_the_conversations_labels(operator):
+    billing = await make_label("billing", "#2563eb")
+    conversation_id = await sync_to_async(make_conversation)("active", holder=operator)
+    await sync_to_async(lambda: Conversation.objects.get(pk=conversation_id).labels.add(billing))()
+    socket = await operator_socket(operator)
+
+    await socket.send("join_room", {"conversation_id": conversation_id}, request_id="j1")
+
+    snapshot = await socket.expect(
+        "conversation_update", where=lambda p: p["conversation"]["id"] == conversation_id
+    )
+    assert snapshot["payload"]["conversation"]["labels"] == [
+        {"id": billing.pk, "name": "billing", "colour": "#2563eb"}
+    ]
+    await socket.close()
