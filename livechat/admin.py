@@ -16,7 +16,9 @@ from livechat.models import (
     ConversationEvent,
     HandoffKeyword,
     Holiday,
+    Label,
     Message,
+    Note,
     ReadMarker,
     ServiceSettings,
     SlaAlert,
@@ -291,4 +293,18 @@ class SlaAlertAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "conversation", "kind", "level", "started_at", "due_at", "operator")
     list_filter = ("kind", "level")
     list_select_related = ("conversation__contact", "operator")
+    raw_id_fields = ("conversation",)
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ("name", "colour", "created_at")
+    search_fields = ("name",)
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdmin):
+    """Private notes are written in the console (livechat.conversations.annotations)."""
+
+    list_display = ("conversation", "author", "created_at")
     raw_id_fields = ("conversation",)

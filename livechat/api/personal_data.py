@@ -36,6 +36,12 @@ class Erased(serializers.Serializer):
     )
     webhook_events = serializers.IntegerField(help_text="Raw webhook bodies from this LINE user erased.")
     profile = serializers.IntegerField(help_text="1 if the profile was erased now, 0 if it already was.")
+    private_notes = serializers.IntegerField(
+        help_text="The team's private notes on their conversations deleted."
+    )
+    contact_details = serializers.IntegerField(
+        help_text="1 if the team's notes and custom fields about them were erased now, else 0."
+    )
 
 
 class Erasure(serializers.Serializer):

@@ -22,10 +22,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts import availability, idle_sessions, sign_in
 from accounts.models import User
+from livechat.console.annotation_frames import AnnotationFrames
 from livechat.conversations import actions, assignment, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
 from livechat.jobs import background
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 WIRE_FRAME = "_wire_frame"
 
 
-class LiveChatConsumer(AsyncWebsocketConsumer):
+class LiveChatConsumer(AnnotationFrames, AsyncWebsocketConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await self.serve(scope, receive, send)
@@ -489,6 +491,7 @@ def _conversation(conversation_id: int) -> Conversation:
 
 def _room_snapshot(conversation_id: int) -> Frame:
     conversation = _conversation(conversation_id)
+    prefetch_related_objects([conversation], "labels")
     return frames.conversation_update(
         conversation, history.latest(conversation_id, limit=protocol.HISTORY_PAGE)
     )

@@ -28,12 +28,15 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from livechat.conversations import canned, history, permissions, sla
-from livechat.models import Conversation, ConversationEvent, CsatResponse, Message, ReadMarker
+from livechat.models import Conversation, ConversationEvent, CsatResponse, Label, Message, Note, ReadMarker
 from livechat.realtime import protocol
 from livechat.realtime.payloads import (
+    contact_details_payload,
     contact_payload,
     conversation_payload,
+    label_payload,
     message_payload,
+    note_payload,
     operator_payload,
     sla_state_payload,
 )
@@ -177,15 +180,26 @@ class _RowAnnotations(TypedDict):
 
 
 def conversation_rows(
-    operator: User, tab: str, *, query: str = "", cursor: str = "", limit: int = PAGE_SIZE
+    operator: User,
+    tab: str,
+    *,
+    query: str = "",
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+    label: int | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """One page of a tab, newest activity first (the queue in queue order). One query.
+    """One page of a tab, newest activity first (the queue in queue order), only those with the
+    label when one is given. Two queries: the rows, and their labels.
 
     Returns (rows, next_cursor); next_cursor is "" on the last page. The queue is not paged.
     """
-    qs = _tab_queryset(operator, tab)
+    qs = _tab_queryset(operator, tab).prefetch_related("labels")
     if query:
         qs = _search(qs, query)
+    if label is not None:
+        qs = qs.filter(
+            Exists(Conversation.labels.through.objects.filter(conversation=OuterRef("pk"), label=label))
+        )
     if cursor and tab != "queue":
         qs = _after_cursor(qs, cursor)
     qs = _with_unread(qs, operator) if tab != "closed" else qs.annotate(unread=Value(0))
@@ -232,7 +246,10 @@ def preview(message: dict[str, Any] | None) -> dict[str, Any] | None:
 def conversation_detail(operator: User, conversation_id: int) -> dict[str, Any] | None:
     """The conversation, what the operator may do with it, and its latest messages."""
     conversation = (
-        Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
+        Conversation.objects.select_related("contact", "assigned_operator")
+        .prefetch_related("labels")
+        .filter(pk=conversation_id)
+        .first()
     )
     if conversation is None:
         return None
@@ -264,6 +281,12 @@ def customer_panel(conversation_id: int) -> dict[str, Any] | None:
         .select_related("actor", "from_operator", "to_operator")
         .order_by("created_at", "id")[:TIMELINE_EVENTS]
     )
+    notes = (
+        Note.objects.filter(conversation=conversation)
+        .select_related("author")
+        .prefetch_related("mentions")
+        .order_by("created_at", "id")[:TIMELINE_EVENTS]
+    )
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -275,7 +298,10 @@ def customer_panel(conversation_id: int) -> dict[str, Any] | None:
             "followed_at": iso(contact.followed_at),
             "unfollowed_at": iso(contact.unfollowed_at),
             "created_at": iso(contact.created_at),
+            **contact_details_payload(contact),
         },
+        # Private notes: the chat shows them in its timeline among the messages, by time.
+        "notes": [note_payload(note) for note in notes],
         "past_conversations": [
             {
                 "id": c.pk,
@@ -327,6 +353,11 @@ def _csat_payload(conversation: Conversation) -> dict[str, Any] | None:
         "comment": response.comment if response else "",
         "rated_at": response.created_at.isoformat() if response else None,
     }
+
+
+def labels() -> list[dict[str, Any]]:
+    """Every label, by name (the console's label picker and list filter)."""
+    return [label_payload(label) for label in Label.objects.order_by("name")]
 
 
 def canned_responses(operator: User) -> list[dict[str, Any]]:

@@ -94,6 +94,7 @@ def console(request: HttpRequest) -> HttpResponse:
         "lists": {"queue": queue, "mine": mine},
         "selected": selected,
         "canned": queries.canned_responses(operator),
+        "labels": queries.labels(),
         "stickers": STICKER_PACKAGES,
         "time_zone": settings.TIME_ZONE,
         "language": request.LANGUAGE_CODE,
@@ -139,10 +140,13 @@ def console(request: HttpRequest) -> HttpResponse:
 @require_GET
 @console_json
 def conversations(request: HttpRequest) -> JsonResponse:
-    """One page of a tab: ?tab=queue|mine|open|closed&q=<search>&cursor=<next_cursor>."""
+    """One page of a tab: ?tab=queue|mine|open|closed&q=<search>&cursor=<next_cursor>&label=<id>."""
     tab = request.GET.get("tab", "open")
     if tab not in queries.TABS:
         return JsonResponse({"code": "invalid", "message": f"tab must be one of {queries.TABS}"}, status=400)
+    label = request.GET.get("label", "")
+    if label and not (label.isdigit() and len(label) <= 18):
+        return JsonResponse({"code": "invalid", "message": "label must be a label id."}, status=400)
     query = request.GET.get("q", "").strip()[:100]
     try:
         rows, next_cursor = queries.conversation_rows(
@@ -151,10 +155,19 @@ def conversations(request: HttpRequest) -> JsonResponse:
             query=query,
             cursor=request.GET.get("cursor", ""),
             limit=queries.WORKLIST_LIMIT if tab in ("queue", "mine") else queries.PAGE_SIZE,
+            label=int(label) if label else None,
         )
     except ValueError:
         return JsonResponse({"code": "invalid", "message": "Bad cursor."}, status=400)
-    return JsonResponse({"tab": tab, "query": query, "rows": rows, "next_cursor": next_cursor})
+    return JsonResponse(
+        {
+            "tab": tab,
+            "query": query,
+            "label": int(label) if label else None,
+            "rows": rows,
+            "next_cursor": next_cursor,
+        }
+    )
 
 
 @require_GET

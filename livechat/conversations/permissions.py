@@ -102,6 +102,33 @@ class IsTeamMember(BasePermission):
         return is_team_member(request.user)
 
 
+def may_manage_labels(user: Any) -> bool:
+    """May create, rename, recolour and delete labels (the settings page): supervisors and admins."""
+    return may_manage_settings(user)
+
+
+def may_set_labels(user: User, conversation: Conversation) -> bool:
+    """May put labels on a conversation: its holder, or a supervisor (any status, so a closed
+    conversation can still be labelled while wrapping up)."""
+    return in_charge(user, conversation)
+
+
+def may_add_note(user: Any, conversation: Conversation) -> bool:
+    """May write a private note on a conversation: any team member (notes are how colleagues
+    help the holder), on any conversation, open or closed."""
+    return is_team_member(user)
+
+
+def may_edit_contact(user: User, contact_id: int) -> bool:
+    """May edit a customer's notes and custom fields: a supervisor, or the operator holding one of
+    the customer's open conversations."""
+    return user.is_supervisor or (
+        Conversation.objects.filter(contact_id=contact_id, assigned_operator=user)
+        .exclude(status=Status.CLOSED)
+        .exists()
+    )
+
+
 def holds(user: User, conversation: Conversation) -> bool:
     return conversation.assigned_operator_id == user.pk
 

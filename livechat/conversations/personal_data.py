@@ -7,7 +7,8 @@ console ask there; `manage.py pdpa` is for admins at a shell. Both are written t
 
 Erasing keeps the rows and their times — conversations, their events, messages' seq, direction,
 type, status and timestamps — so analytics stay right; what goes is what identifies or was said:
-the profile, every message's text, payload and media files, operators' handover notes, and the
+the profile, every message's text, payload and media files, operators' handover notes, the team's
+private notes on their conversations and its notes and custom fields about them, and the
 raw webhook bodies LINE sent for the user. The contact row stays, anonymised, with an
 `erased-<id>` placeholder for its LINE user id: the id is unique, and a later message from the same
 LINE user starts a new contact that knows nothing of the old one.
@@ -40,6 +41,7 @@ from livechat.models import (
     ConversationEvent,
     CsatResponse,
     Message,
+    Note,
     SlaAlert,
     WebhookEvent,
 )
@@ -166,6 +168,18 @@ def _csat(contact: Contact) -> Iterator[dict[str, Any]]:
     )
 
 
+def _private_notes(contact: Contact) -> Iterator[dict[str, Any]]:
+    """The team's private notes on the contact's conversations (never sent to them)."""
+    return _rows(
+        Note.objects.filter(conversation__contact=contact).order_by("created_at", "id"),
+        "id",
+        "conversation_id",
+        "author_id",
+        "text",
+        "created_at",
+    )
+
+
 # Each list of the document, in order. A new kind of data about the contact is one line here.
 SECTIONS: dict[str, Callable[[Contact], Iterable[dict[str, Any]]]] = {
     "conversations": _conversations,
@@ -173,9 +187,17 @@ SECTIONS: dict[str, Callable[[Contact], Iterable[dict[str, Any]]]] = {
     "events": _events,
     "sla_alerts": _sla_alerts,
     "csat": _csat,
+    "private_notes": _private_notes,
 }
 # Columns holding a team member's id: the document names them instead ("operator_id" → "operator").
-OPERATOR_COLUMNS = ("assigned_operator_id", "operator_id", "actor_id", "from_operator_id", "to_operator_id")
+OPERATOR_COLUMNS = (
+    "assigned_operator_id",
+    "operator_id",
+    "actor_id",
+    "from_operator_id",
+    "to_operator_id",
+    "author_id",
+)
 
 
 def _operator_names(contact: Contact) -> dict[int, str]:
@@ -188,6 +210,7 @@ def _operator_names(contact: Contact) -> dict[int, str]:
         | Q(pk__in=ConversationEvent.objects.filter(**of_contact).values("from_operator"))
         | Q(pk__in=ConversationEvent.objects.filter(**of_contact).values("to_operator"))
         | Q(pk__in=SlaAlert.objects.filter(**of_contact).values("operator"))
+        | Q(pk__in=Note.objects.filter(**of_contact).values("author"))
     )
     return {user.pk: user.name for user in User.objects.filter(mentioned)}
 
@@ -213,6 +236,9 @@ def profile(contact: Contact) -> dict[str, Any]:
         "unfollowed_at": contact.unfollowed_at,
         "profile_fetched_at": contact.profile_fetched_at,
         "created_at": contact.created_at,
+        # What the team keeps about them across conversations (the customer panel).
+        "notes": contact.notes,
+        "custom_fields": contact.custom_fields,
         "erased": is_erased(contact),
     }
 
@@ -244,6 +270,7 @@ def counts(contact: Contact) -> dict[str, int]:
         "messages": Message.objects.filter(**of_contact).count(),
         "events": ConversationEvent.objects.filter(**of_contact).count(),
         "sla_alerts": SlaAlert.objects.filter(**of_contact).count(),
+        "private_notes": Note.objects.filter(**of_contact).count(),
     }
 
 
@@ -296,6 +323,14 @@ def erase(contact: Contact, by: Requester) -> dict[str, int]:
             .exclude(note="")
             .update(note="")
         )
+        # The team's private notes are free text about the customer, with no figure to keep.
+        _, deleted = Note.objects.filter(conversation__contact=contact).delete()
+        private_notes = deleted.get(Note._meta.label, 0)  # not counting their mentions
+        contact_details = (
+            Contact.objects.filter(pk=contact.pk)
+            .exclude(notes="", custom_fields={})
+            .update(notes="", custom_fields={})
+        )
         if not erased_before:
             # What LINE delivered while the batches above ran.
             more, _ = _erase_webhook_bodies(contact.line_user_id, after_id=looked_up_to)
@@ -307,6 +342,8 @@ def erase(contact: Contact, by: Requester) -> dict[str, int]:
             "media_files": media_files,
             "event_notes": notes,
             "csat_comments": comments,
+            "private_notes": private_notes,
+            "contact_details": contact_details,
             "webhook_events": webhook_bodies,
             "profile": int(profile_erased),
         }

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('livechat', '0013_retention_and_inactivity'),
+        ('livechat', '0014_metrics_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

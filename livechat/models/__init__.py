@@ -1,5 +1,6 @@
 """Every model of the live-chat app, importable from `livechat.models`."""
 
+from livechat.models.annotations import Label, Note
 from livechat.models.bot import AutoReply, BotSettings, HandoffKeyword
 from livechat.models.canned import CannedResponse
 from livechat.models.contacts import Contact
@@ -20,7 +21,9 @@ __all__ = [
     "CsatResponse",
     "HandoffKeyword",
     "Holiday",
+    "Label",
     "Message",
+    "Note",
     "ReadMarker",
     "ServiceSettings",
     "SlaAlert",

@@ -19,6 +19,10 @@ class Contact(models.Model):
     # Null until LINE's profile API answered; the worker retries contacts still null.
     profile_fetched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the team keeps about the customer across conversations (the customer panel): free text,
+    # and named values such as a customer number ({"customer number": "C-1042"}).
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("contact")

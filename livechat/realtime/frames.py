@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accounts.models import User
-from livechat.models import Conversation, Message, SlaAlert
+from livechat.models import Contact, Conversation, Label, Message, Note, SlaAlert
 from livechat.realtime.payloads import (
+    contact_details_payload,
     conversation_payload,
+    label_payload,
     message_payload,
+    note_payload,
     operator_payload,
     sla_state_payload,
 )
@@ -166,6 +169,33 @@ def line_status(state: str, retry_at: float | None) -> Frame:
     """LINE stopped answering ("open": messages wait, in order) or answers again ("closed")."""
     when = datetime.fromtimestamp(retry_at, tz=UTC).isoformat() if retry_at is not None else None
     return Frame("line_status", {"state": state, "retry_at": when})
+
+
+def labels_updated(conversation_id: int, labels: Iterable[Label], by: User | None) -> Frame:
+    """A conversation's labels now (all of them, not the change)."""
+    return Frame(
+        "labels_updated",
+        {
+            "conversation_id": conversation_id,
+            "labels": [label_payload(label) for label in labels],
+            "by": operator_payload(by),
+        },
+    )
+
+
+def note_added(note: Note) -> Frame:
+    """A private note in a conversation's timeline (staff only; never sent to LINE)."""
+    return Frame("note_added", {"note": note_payload(note)})
+
+
+def note_mention(note: Note) -> Frame:
+    """To the sockets of an operator named in a note: who wrote what, where."""
+    return Frame("note_mention", {"conversation_id": note.conversation_id, "note": note_payload(note)})
+
+
+def contact_updated(contact: Contact, by: User | None) -> Frame:
+    """A customer's notes and custom fields as they are now."""
+    return Frame("contact_updated", {"contact": contact_details_payload(contact), "by": operator_payload(by)})
 
 
 def error(code: str, message: str, request_id: str | None = None) -> Frame:

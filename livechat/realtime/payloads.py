@@ -9,7 +9,7 @@ from typing import Any, overload
 from django.urls import reverse
 
 from accounts.models import User
-from livechat.models import Contact, Conversation, Message
+from livechat.models import Contact, Conversation, Label, Message, Note
 
 
 @overload
@@ -59,7 +59,38 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
         "last_message_at": iso(conversation.last_message_at),
         "close_reason": conversation.close_reason,
         "last_seq": conversation.last_seq,
+        **_labels_if_loaded(conversation),
     }
+
+
+def _labels_if_loaded(conversation: Conversation) -> dict[str, Any]:
+    """`labels` when they were prefetched (console list, detail, room snapshot, labels_updated);
+    absent otherwise, so that frames of the hot paths stay query-free — clients keep the labels
+    they have when a conversation arrives without them."""
+    if "labels" not in getattr(conversation, "_prefetched_objects_cache", {}):
+        return {}
+    return {"labels": [label_payload(label) for label in conversation.labels.all()]}
+
+
+def label_payload(label: Label) -> dict[str, Any]:
+    return {"id": label.pk, "name": label.name, "colour": label.colour}
+
+
+def note_payload(note: Note) -> dict[str, Any]:
+    """Needs `author` loaded and `mentions` prefetched (or just set) to stay query-free."""
+    return {
+        "id": note.pk,
+        "conversation_id": note.conversation_id,
+        "author": operator_payload(note.author),
+        "text": note.text,
+        "mentions": [operator_payload(user) for user in note.mentions.all()],
+        "created_at": note.created_at.isoformat() if note.created_at else None,
+    }
+
+
+def contact_details_payload(contact: Contact) -> dict[str, Any]:
+    """What the team keeps about the customer across conversations (the customer panel)."""
+    return {"id": contact.pk, "notes": contact.notes, "custom_fields": contact.custom_fields}
 
 
 def sla_state_payload(kind: str, level: str, started_at: datetime, due_at: datetime) -> dict[str, Any]:

@@ -116,6 +116,52 @@ class SetStatus(serializers.Serializer):
     status = serializers.ChoiceField(choices=["online", "away"])
 
 
+MAX_LABELS = 20
+MAX_NOTE_CHARS = 5000
+MAX_CUSTOM_FIELDS = 30
+
+
+class SetLabels(ConversationRef):
+    """The conversation's labels, all of them ([] takes every label off)."""
+
+    label_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=True, max_length=MAX_LABELS
+    )
+
+    def validate_label_ids(self, ids: list[int]) -> list[int]:
+        return list(dict.fromkeys(ids))
+
+
+class AddNote(ConversationRef):
+    text = serializers.CharField(max_length=MAX_NOTE_CHARS)
+
+
+class UpdateContact(serializers.Serializer):
+    """A customer's notes and/or custom fields; custom_fields replaces them all ({} clears them)."""
+
+    contact_id = serializers.IntegerField(min_value=1)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTE_CHARS)
+    custom_fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=500), required=False
+    )
+
+    def validate_custom_fields(self, fields: dict[str, str]) -> dict[str, str]:
+        if len(fields) > MAX_CUSTOM_FIELDS:
+            raise serializers.ValidationError(f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+        cleaned = {}
+        for key, value in fields.items():
+            name = key.strip()
+            if not name or len(name) > 50:
+                raise serializers.ValidationError("A custom field's name is 1 to 50 characters.")
+            cleaned[name] = value.strip()
+        return cleaned
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "notes" not in data and "custom_fields" not in data:
+            raise serializers.ValidationError("Give notes, custom_fields or both.")
+        return data
+
+
 CLIENT_FRAMES: dict[str, type[serializers.Serializer]] = {
     "auth": Auth,
     "ping": Empty,
@@ -130,6 +176,9 @@ CLIENT_FRAMES: dict[str, type[serializers.Serializer]] = {
     "mark_read": MarkRead,
     "sync": Sync,
     "set_status": SetStatus,
+    "set_labels": SetLabels,
+    "add_note": AddNote,
+    "update_contact": UpdateContact,
 }
 
 # Server → client frames are built in livechat.realtime.frames, one function per type.

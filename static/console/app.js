@@ -28,7 +28,13 @@
  *                 past-conversations, past-conversation, event-timeline,
  *                 timeline-event [data-kind], personal-data, export-data, erase-data,
  *                 erase-dialog, erase-confirm (supervisors only)
+ *   annotations   label-filter, chat-labels, label-chip [data-label-id], labels-button,
+ *                 label-picker, label-option, note-composer, note-input, note-add,
+ *                 private-note [data-note-id], private-note-text, contact-details,
+ *                 contact-notes, custom-fields, custom-field, custom-field-key,
+ *                 custom-field-value, add-custom-field, remove-custom-field, contact-save
  */
+import { Annotations } from "./annotations.js";
 import { ApiError, getJSON, postForm, postJSON, withId, withQuery } from "./api.js";
 import { Attention } from "./attention.js";
 import { ChatView } from "./chat.js";
@@ -53,6 +59,10 @@ const connection = new Connection(urls.socket, { heartbeatSeconds: data.heartbea
 const list = new ConversationList({ me, urls, counts: data.counts, lists: data.lists });
 const chat = new ChatView({ me, urls, outbox, canned: data.canned, stickers: data.stickers, historyPage: data.history_page, rules: data.rules });
 const panel = new CustomerPanel({ me, urls });
+const annotations = new Annotations({
+  me, labels: data.labels, list, chat, panel, connection, attention,
+  open: (id) => openConversation(id), showError: (title) => showError(title),
+});
 let ownStatus = "online";
 let gapAsked = ""; // the last resync asked for ("conversation:seq"), so a hole is asked about once
 
@@ -278,6 +288,7 @@ async function openConversation(id, { detail = null } = {}) {
   document.body.classList.remove("panel-open");
   if (detail) chat.show(detail.conversation, detail.messages);
   else if (list.rows.get(id)) chat.show(list.rows.get(id));
+  annotations.refreshChat();
   panel.load(id);
   history.replaceState(null, "", withQuery(location.pathname, { c: id }));
   // Switching the language comes back to this conversation.
@@ -297,6 +308,7 @@ async function openConversation(id, { detail = null } = {}) {
 function onConversation(conversation, messages = []) {
   const result = list.upsert(conversation, messages);
   if (conversation) chat.applyConversation(conversation);
+  if (conversation && conversation.id === chat.id) annotations.refreshChat();
   if (messages.length) {
     chat.addMessages(messages);
     for (const message of messages) {
@@ -352,6 +364,7 @@ function onQueue(waiting) {
 function onSession(conversation) {
   list.upsert(conversation);
   chat.applyConversation(conversation);
+  annotations.refreshChat();
   panel.refreshSoon(conversation.id);
 }
 
@@ -407,7 +420,7 @@ function onFrame({ type, payload = {} }) {
       document.querySelector('[data-testid="line-down-banner"]').hidden = payload.state !== "open";
       break;
     case "error": onError(payload); break;
-    default: break;
+    default: annotations.onFrame(type, payload); break;
   }
 }
 

@@ -9,6 +9,7 @@ import { byTestId, h, reconcile } from "./dom.js";
 import { avatar, dayKey, dayLabel, statusLabel } from "./format.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { renderMessage, signature, stickerImage } from "./messages.js";
+import { interleaveNotes, noteSignature, renderNote } from "./notes.js";
 
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
@@ -42,6 +43,7 @@ export class ChatView extends EventTarget {
     this.rules = rules;
     this.conversation = null;
     this.messages = new Map(); // seq → message
+    this.notes = new Map(); // id → private note (staff only), shown among the messages by time
     this.uploads = new Map(); // client_id → image being uploaded (not kept across reloads)
     this.cache = new Map(); // render key → {signature, element}
     this.loadingOlder = false;
@@ -91,6 +93,7 @@ export class ChatView extends EventTarget {
     const switching = this.id !== conversation.id;
     if (switching) {
       this.messages.clear();
+      this.notes.clear();
       this.cache.clear();
       this.typingShown.clear();
       this.stickToBottom = true;
@@ -128,6 +131,13 @@ export class ChatView extends EventTarget {
       this.render({ keepOffset: older });
       if (!older) this.markRead();
     }
+  }
+
+  /** Private notes of the conversation (the panel's load, a note_added frame). */
+  setNotes(conversationId, notes) {
+    if (conversationId !== this.id || !notes.length) return;
+    for (const note of notes) this.notes.set(note.id, note);
+    this.render();
   }
 
   updateStatus({ message_id: messageId, status, error, sent_via: sentVia }) {
@@ -238,7 +248,7 @@ export class ChatView extends EventTarget {
     const used = new Set();
     let day = null;
     let previousSender = null;
-    for (const message of [...sorted, ...this.pendingMessages(acked)]) {
+    for (const message of interleaveNotes([...sorted, ...this.pendingMessages(acked)], this.notes.values())) {
       const messageDay = dayKey(message.created_at || new Date().toISOString());
       if (messageDay !== day) {
         day = messageDay;
@@ -249,6 +259,16 @@ export class ChatView extends EventTarget {
         }
         nodes.push(this.cache.get(key).element);
         used.add(key);
+      }
+      if (message.isNote) {
+        const key = `n${message.id}`;
+        if (this.cache.get(key)?.signature !== noteSignature(message)) {
+          this.cache.set(key, { signature: noteSignature(message), element: renderNote(message, this.me) });
+        }
+        nodes.push(this.cache.get(key).element);
+        used.add(key);
+        previousSender = null;
+        continue;
       }
       const sender = `${message.sender_kind}:${message.operator ? message.operator.id : ""}`;
       const showWho = sender !== previousSender && message.sender_kind !== "customer";

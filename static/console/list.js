@@ -4,6 +4,7 @@ import { getJSON, withQuery } from "./api.js";
 import { $$, byTestId, h, reconcile } from "./dom.js";
 import { avatar, duration, previewText, shortWhen, since, slaLabel, statusLabel } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
+import { labelChip } from "./annotations.js";
 
 export const TABS = ["queue", "mine", "open", "closed"];
 const SLA_SEVERITY = { warning: 1, breach: 2 };
@@ -39,6 +40,7 @@ export class ConversationList extends EventTarget {
     this.counts = { ...counts };
     this.tab = "queue";
     this.query = "";
+    this.labelFilter = null; // a label id: only conversations with it (annotations.js)
     this.searchIds = null;
     this.cursors = {};
     this.selectedId = null;
@@ -204,7 +206,21 @@ export class ConversationList extends EventTarget {
   // --- Server ---------------------------------------------------------------------------------
 
   cursorKey(tab = this.tab) {
-    return `${tab}|${this.query}`;
+    return `${tab}|${this.query}|${this.labelFilter || ""}`;
+  }
+
+  setLabelFilter(labelId) {
+    this.labelFilter = labelId;
+    this.render();
+    this.load(this.tab);
+  }
+
+  /** labels_updated: a conversation's labels, all of them. */
+  applyLabels(id, labels) {
+    const row = this.rows.get(id);
+    if (!row) return;
+    row.labels = labels;
+    this.render();
   }
 
   switchTab(tab) {
@@ -227,11 +243,12 @@ export class ConversationList extends EventTarget {
 
   async load(tab = this.tab, { append = false } = {}) {
     const query = this.query;
+    const label = this.labelFilter;
     const key = this.cursorKey(tab);
     this.loading = true;
     try {
-      const data = await getJSON(withQuery(this.urls.list, { tab, q: query, cursor: append ? this.cursors[key] : "" }));
-      if (tab !== this.tab || query !== this.query) return;
+      const data = await getJSON(withQuery(this.urls.list, { tab, q: query, label, cursor: append ? this.cursors[key] : "" }));
+      if (tab !== this.tab || query !== this.query || label !== this.labelFilter) return;
       for (const row of data.rows) this.put(row);
       this.cursors[key] = data.next_cursor;
       if (query) {
@@ -267,7 +284,8 @@ export class ConversationList extends EventTarget {
 
   visibleRows() {
     const rows = [...this.rows.values()].filter(
-      (row) => this.membership(row)[this.tab] && (!this.searchIds || this.searchIds.has(row.id)),
+      (row) => this.membership(row)[this.tab] && (!this.searchIds || this.searchIds.has(row.id))
+        && (!this.labelFilter || (row.labels || []).some((label) => label.id === this.labelFilter)),
     );
     if (this.tab === "queue") {
       rows.sort((a, b) => (a.queue_position ?? 1e9) - (b.queue_position ?? 1e9)
@@ -302,7 +320,7 @@ export class ConversationList extends EventTarget {
     const signature = JSON.stringify([
       row.status, row.contact, row.assigned_operator, row.last_message_at, row.last_message && row.last_message.seq,
       row.last_message && row.last_message.is_unsent, showUnread && row.unread, row.queue_position, row.id === this.selectedId,
-      row.sla && [row.sla.kind, row.sla.level, row.sla.due_at],
+      row.sla && [row.sla.kind, row.sla.level, row.sla.due_at], row.labels,
     ]);
     const cached = this.elements.get(row.id);
     if (cached && cached.signature === signature && !force) return cached.element;
@@ -364,6 +382,7 @@ export class ConversationList extends EventTarget {
     if (row.contact && row.contact.is_following === false) {
       parts.push(h("span", { class: "chip chip-unfollowed", text: gettext("Unfollowed") }));
     }
+    for (const label of row.labels || []) parts.push(labelChip(label));
     return parts;
   }
 }

@@ -96,6 +96,8 @@ export class CustomerPanel extends EventTarget {
       h("span", { class: "when", text: fullDateTime(event.created_at) }),
       h("span", { text: this.describe(event) }),
       event.note ? h("span", { class: "note", text: closeReason(event.note) }) : null)));
+    // Private notes and the customer's notes and custom fields (annotations.js).
+    this.dispatchEvent(new CustomEvent("loaded", { detail: data }));
   }
 
   // The CSAT survey of this conversation: the stars and comment, or that it is still unanswered.

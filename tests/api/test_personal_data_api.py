@@ -100,6 +100,8 @@ def test_a_supervisor_erases_a_contact(supervisor: User) -> None:
             "csat_comments": 0,
             "webhook_events": 0,
             "profile": 1,
+            "private_notes": 0,
+            "contact_details": 0,
         },
     }
     conversation.refresh_from_db()

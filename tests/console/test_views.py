@@ -24,10 +24,11 @@ from tests.factories import open_conversation, outbound
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CONSOLE_DATA = re.compile(r'<script id="console-data" type="application/json">(.*?)</script>', re.S)
-# Session + user, queue rows, Mine rows, tab counts, canned responses.
-CONSOLE_QUERIES = 6
-# … plus the open conversation and its latest messages.
-CONSOLE_WITH_CHAT_QUERIES = 8
+# Session + user, queue rows and their labels, Mine rows and their labels, tab counts, canned
+# responses, every label.
+CONSOLE_QUERIES = 9
+# … plus the open conversation, its labels and its latest messages.
+CONSOLE_WITH_CHAT_QUERIES = 12
 
 
 def console_data(response: Any) -> dict[str, Any]:
@@ -201,11 +202,12 @@ def test_list_pages_take_the_same_queries_whatever_the_data(
 ) -> None:
     seed(size, [team["somchai"], team["nok"]])
     for tab in ("queue", "mine", "open", "closed"):
-        with django_assert_num_queries(3):  # session + user + the page
+        with django_assert_num_queries(4):  # session + user + the page + its rows' labels
             assert somchai.get(f"/console/api/conversations?tab={tab}").status_code == 200
     conversation = Conversation.objects.first()
     assert conversation is not None
-    with django_assert_num_queries(5):  # session + user + conversation, past conversations, events
+    # session + user + conversation, past conversations, events, private notes
+    with django_assert_num_queries(6):
         assert somchai.get(f"/console/api/conversations/{conversation.pk}/panel").status_code == 200
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from livechat.console.settings import audit_views, canned, views
+from livechat.console.settings import audit_views, canned, labels, views
 
 app_name = "settings"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("canned/", canned.canned_responses, name="canned"),
     path("canned/<int:canned_id>/", canned.canned_responses, name="edit-canned"),
     path("canned/<int:canned_id>/delete/", canned.delete_canned_response, name="delete-canned"),
+    path("labels/", labels.labels, name="labels"),
+    path("labels/<int:label_id>/", labels.edit_label, name="edit-label"),
+    path("labels/<int:label_id>/delete/", labels.delete_label, name="delete-label"),
 ]
