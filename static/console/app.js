@@ -39,6 +39,7 @@ import { gettext, interpolate } from "./i18n.js";
 import { ConversationList } from "./list.js";
 import { Outbox } from "./outbox.js";
 import { CustomerPanel } from "./panel.js";
+import { Panes } from "./panes.js";
 import { startUsageMeter } from "./usage.js";
 
 const data = JSON.parse(document.getElementById("console-data").textContent);
@@ -53,6 +54,7 @@ const connection = new Connection(urls.socket, { heartbeatSeconds: data.heartbea
 const list = new ConversationList({ me, urls, counts: data.counts, lists: data.lists });
 const chat = new ChatView({ me, urls, outbox, canned: data.canned, stickers: data.stickers, historyPage: data.history_page, rules: data.rules });
 const panel = new CustomerPanel({ me, urls });
+const panes = new Panes();
 let ownStatus = "online";
 let gapAsked = ""; // the last resync asked for ("conversation:seq"), so a hole is asked about once
 
@@ -279,7 +281,8 @@ async function openConversation(id, { detail = null } = {}) {
   if (detail) chat.show(detail.conversation, detail.messages);
   else if (list.rows.get(id)) chat.show(list.rows.get(id));
   panel.load(id);
-  history.replaceState(null, "", withQuery(location.pathname, { c: id }));
+  panes.show("chat");
+  history.replaceState(history.state, "", withQuery(location.pathname, { c: id }));
   // Switching the language comes back to this conversation.
   document.querySelector('[data-testid="language-form"] input[name="next"]').value = location.pathname + location.search;
   if (connection.send("join_room", { conversation_id: id })) return;
