@@ -7,6 +7,7 @@ of each pane go to test-artifacts/.
 """
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         f"for username, name in [{team}]:\n"
         "    User.objects.create_user(username=username, password='pw-' + username, display_name=name,"
         " role='operator', is_staff=True)\n",
+    )
+    # The supervisors asked for a rating when a chat closes (CSAT); set before the server starts.
+    servers.manage(
+        "shell",
+        "-c",
+        "from livechat.models import ServiceSettings\n"
+        "ServiceSettings.objects.update_or_create(pk=1, defaults={'csat_enabled': True})\n",
     )
     primary.start()
     try:
@@ -301,4 +309,44 @@ def test_the_login_page_the_console_and_the_phone_page_render_thai_with_the_vend
     for page in (login, phone, a):
         assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith('"Noto Sans Thai"')
         assert page.evaluate(THAI_WEBFONT_LOADED), page.url
+    no_page_errors(people)
+
+
+def test_a_customer_rates_the_chat_on_their_phone_and_the_operator_reads_it(
+    cluster: Cluster, browser: Any, people: list[Person], artifacts: Path
+) -> None:
+    phone, _ = customer(browser, people, cluster.url, "คุณดาว")
+    phone.set_viewport_size(PHONE)
+    say(phone, "ขอคุยกับเจ้าหน้าที่")
+    a = operator(browser, people, cluster, "nok")
+    claim(a, "คุณดาว")
+    reply(a, "เปลี่ยนที่อยู่จัดส่งให้เรียบร้อยแล้วค่ะ")
+    expect(oa_bubbles(phone, "เปลี่ยนที่อยู่จัดส่งให้เรียบร้อยแล้วค่ะ")).to_have_count(1)
+
+    a.get_by_test_id("close-button").click()
+    a.get_by_test_id("close-confirm").click()
+    expect(a.get_by_test_id("chat-status")).to_have_attribute("data-status", "closed")
+
+    # The survey card arrives on the phone; its buttons are the card's own (quick replies aside).
+    card = phone.locator("[data-testid=bubble][data-from=oa]").filter(has_text="Excellent").last
+    five = card.get_by_role("button", name=re.compile(r"5 · ดีมาก"))
+    expect(five).to_be_visible()
+    assert page_width(phone) <= 390
+    phone.screenshot(path=artifacts / "phone-csat-1-survey.png")
+    five.click()
+    expect(phone.locator("[data-testid=bubble][data-from=oa]").last).not_to_contain_text("Excellent")
+    answers = phone.locator("[data-testid=bubble][data-from=oa]")
+    before = answers.count()  # up to the thanks for the rating
+    say(phone, "พนักงานตอบเร็วและสุภาพมากค่ะ")
+    expect(answers).to_have_count(before + 1)  # the thanks for the comment
+    phone.screenshot(path=artifacts / "phone-csat-2-rated.png")
+
+    # The operator finds the rating and the comment in the customer panel.
+    a.get_by_test_id("tab-closed").click()
+    row(a, "คุณดาว").click()
+    result = a.get_by_test_id("csat-result")
+    expect(result).to_be_visible()
+    expect(result.locator("[data-role=csat-stars]")).to_have_text("★★★★★")
+    expect(result.locator("[data-role=csat-comment]")).to_have_text("พนักงานตอบเร็วและสุภาพมากค่ะ")
+    a.screenshot(path=artifacts / "phone-csat-3-console.png")
     no_page_errors(people)
