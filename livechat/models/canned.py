@@ -13,7 +13,7 @@ class CannedResponse(models.Model):
     shortcut = models.SlugField(_("shortcut"), max_length=50, unique=True, allow_unicode=True)
     text = models.TextField(_("text"), max_length=5000, validators=[validate_line_text])
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("canned response")

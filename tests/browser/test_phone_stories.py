@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.processes import flush_redis, free_port
 from tests.browser.test_console_stories import (
@@ -39,7 +39,7 @@ from tests.browser.test_console_stories import (
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # Not the console stories' Redis database: both modules may run at once on a developer's machine.
 REDIS_DB = "/12"
 
