@@ -282,6 +282,17 @@ def test_every_text_in_the_console_reads_at_wcag_aa_contrast(
     # The sample really covers the small print (a typo in a selector would pass vacuously).
     for selector in (".row-time", ".meta", ".facts dt", ".timeline .when", ".tab .count", ".list-empty"):
         assert selector in seen, selector
+    # The login page, a wrong password's banner included.
+    login = open_page(browser, people).page
+    login.goto(f"{cluster.url}/console/")
+    login.get_by_test_id("login-username").fill("nobody")  # not a team member: no lockout of one
+    login.get_by_test_id("login-password").fill("not-the-password")
+    login.get_by_test_id("login-submit").click()
+    expect(login.locator(".banner-error")).to_be_visible()
+    measured += login.evaluate(
+        CONTRAST_JS, [".login-card label", ".login-card h1", ".banner", ".button", ".brand"]
+    )
+    assert ".login-card label" in {m["selector"] for m in measured}
     too_faint = [m for m in measured if m["ratio"] < 4.5]
     assert too_faint == []
 
