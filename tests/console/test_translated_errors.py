@@ -99,3 +99,22 @@ def test_a_refusal_is_put_in_words_when_read_not_when_raised(django_user_model):
         assert str(raised.value) == raised.value.message
     with translation.override("en"):
         assert raised.value.message == "Only the operator holding the conversation may close it."
+
+
+def test_the_consoles_own_pages_say_not_found_in_its_language(django_user_model):
+    client = Client()
+    client.force_login(make_user(django_user_model, "somchai"))
+    url = reverse("console:conversation", kwargs={"conversation_id": 424242})
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="th").json() == {
+        "code": "not_found",
+        "message": "ไม่พบการสนทนาหมายเลข 424242",
+    }
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert client.get(url).json()["message"] == "Conversation 424242 does not exist."
+    api = client.get(
+        reverse("api:conversation", kwargs={"conversation_id": 424242}), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert api.json() == {"code": "not_found", "message": "No such conversation."}
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "th"
+    api = client.get(reverse("api:conversation", kwargs={"conversation_id": 424242}))
+    assert api.json() == {"code": "not_found", "message": "ไม่พบการสนทนานี้"}
