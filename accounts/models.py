@@ -45,10 +45,12 @@ class AvailabilityPeriod(models.Model):
         ONLINE = "online", _("Online")
         AWAY = "away", _("Away")
 
-    operator = models.ForeignKey(User, on_delete=models.CASCADE, related_name="availability")
-    status = models.CharField(max_length=8, choices=Status.choices)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
+    operator = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="availability", verbose_name=_("operator")
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, verbose_name=_("status"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
 
     class Meta:
         verbose_name = _("availability period")

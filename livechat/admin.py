@@ -54,6 +54,9 @@ class MessageInline(admin.TabularInline):
     ordering = ("-seq",)
     show_change_link = True
 
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # only the app writes messages (see MessageAdmin)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         return super().get_queryset(request).select_related("conversation")
 
@@ -86,7 +89,10 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
+    """Messages are written only by the app (each takes the conversation's next seq, under its row
+    lock) and erased only by the PDPA erasure, which keeps the audit trail: here they are read."""
+
     list_display = (
         "id",
         "conversation",
@@ -114,9 +120,12 @@ class MessageAdmin(admin.ModelAdmin):
         "attempts",
     )
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def short_text(self, message: Message) -> str:
         return message.text[:80]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 class HasErrorFilter(admin.SimpleListFilter):

@@ -7,6 +7,7 @@ written to the audit log (livechat.conversations.personal_data).
 from typing import cast
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -66,7 +67,7 @@ class Erasure(serializers.Serializer):
 def export_contact(request: Request, contact_id: int) -> HttpResponse | Response:
     contact = personal_data.find(contact_id=contact_id)
     if contact is None:
-        return not_found("No such contact.")
+        return not_found(gettext("No such contact."))
     # Built in a fixed number of queries; joined here because Django's ASGI handler reads a
     # streamed response whole anyway.
     body = "".join(personal_data.export(contact, _requester(request)))
@@ -82,6 +83,6 @@ def export_contact(request: Request, contact_id: int) -> HttpResponse | Response
 def erase_contact(request: Request, contact_id: int) -> Response:
     contact = personal_data.find(contact_id=contact_id)
     if contact is None:
-        return not_found("No such contact.")
+        return not_found(gettext("No such contact."))
     erased = personal_data.erase(contact, _requester(request))
     return Response({"contact_id": contact.pk, "erased": erased})

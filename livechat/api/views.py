@@ -6,6 +6,7 @@ Who may call: any active logged-in team member (session) or API token holder
 
 from typing import Any, cast
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -60,7 +61,7 @@ def conversation_messages(request: Request, conversation_id: int) -> Response:
     if not query.is_valid():
         return invalid(query.errors)
     if not Conversation.objects.filter(pk=conversation_id).exists():
-        return not_found("No such conversation.")
+        return not_found(gettext("No such conversation."))
     limit = query.validated_data["limit"]
     if "after_seq" in query.validated_data:
         messages = history.after(conversation_id, query.validated_data["after_seq"], limit=limit + 1)
@@ -87,7 +88,7 @@ def conversation_detail(request: Request, conversation_id: int) -> Response:
         Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
     )
     if conversation is None:
-        return not_found("No such conversation.")
+        return not_found(gettext("No such conversation."))
     return Response(conversation_payload(conversation))
 
 

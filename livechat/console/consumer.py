@@ -23,11 +23,14 @@ from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 from django.db.models import prefetch_related_objects
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from accounts import availability, idle_sessions, sign_in
 from accounts.models import User
 from livechat.console.annotation_frames import AnnotationFrames
+from livechat.console.socket_language import language_of
 from livechat.conversations import actions, assignment, history, permissions, queue
 from livechat.conversations.actions import ActionRefused, Actor
 from livechat.jobs import background
@@ -134,6 +137,7 @@ class LiveChatConsumer(AnnotationFrames, AsyncWebsocketConsumer):
         self.session_key: str | None = None
         self.activity_noted = time.monotonic()
         self.cut_off = False
+        self.language = language_of(self.scope)
         await self.accept()
         user = self.scope.get("user")
         if permissions.is_team_member(user):
@@ -276,10 +280,12 @@ class LiveChatConsumer(AnnotationFrames, AsyncWebsocketConsumer):
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, request_id)
         except ActionRefused as exc:
-            await self.send_error(exc.code, exc.message, request_id)
+            await self.send_error(exc.code, exc.lazy_message, request_id)
         except Exception:
             logger.exception("frame failed")
-            await self.send_error(ErrorCode.INTERNAL, "Something went wrong on our side.", request_id)
+            await self.send_error(
+                ErrorCode.INTERNAL, gettext_lazy("Something went wrong on our side."), request_id
+            )
 
     async def over_limit(self) -> bool:
         """20 frames/s per socket (token bucket); sustained flooding closes the socket."""
@@ -430,8 +436,10 @@ class LiveChatConsumer(AnnotationFrames, AsyncWebsocketConsumer):
         """A frame to this socket only (the answer to one of its requests)."""
         await self.send(text_data=json.dumps(publish.stamped(frame, request_id), ensure_ascii=False))
 
-    async def send_error(self, code: str, message: str, request_id: str | None = None) -> None:
-        await self.send_frame(frames.error(code, message, request_id), request_id)
+    async def send_error(self, code: str, message: str | Promise, request_id: str | None = None) -> None:
+        with translation.override(self.language):  # the console page's language
+            text = str(message)
+        await self.send_frame(frames.error(code, text, request_id), request_id)
 
     async def server_event(self, event: dict[str, Any]) -> None:
         """An event published to one of this socket's groups (groups.SERVER_EVENT).
@@ -485,7 +493,9 @@ def _conversation(conversation_id: int) -> Conversation:
         Conversation.objects.select_related("contact", "assigned_operator").filter(pk=conversation_id).first()
     )
     if conversation is None:
-        raise ActionRefused(ErrorCode.NOT_FOUND, f"Conversation {conversation_id} does not exist.")
+        raise ActionRefused(
+            ErrorCode.NOT_FOUND, gettext_lazy("Conversation %(id)s does not exist."), id=conversation_id
+        )
     return conversation
 
 

@@ -16,6 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
@@ -72,7 +73,11 @@ def console_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 def _not_found(conversation_id: int) -> JsonResponse:
     return JsonResponse(
-        {"code": "not_found", "message": f"Conversation {conversation_id} does not exist."}, status=404
+        {
+            "code": "not_found",
+            "message": gettext("Conversation %(id)s does not exist.") % {"id": conversation_id},
+        },
+        status=404,
     )
 
 

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from livechat.conversations import bot, canned, csat, permissions, queue
@@ -97,7 +98,12 @@ def _change(
 
 def _check(kind: str, from_status: str, to_status: str) -> None:
     if (from_status, to_status) not in TRANSITIONS[kind]:
-        raise ActionRefused("invalid_state", f"A conversation that is {from_status} cannot be {kind}.")
+        raise ActionRefused(
+            "invalid_state",
+            gettext_lazy("A conversation that is %(status)s cannot be %(kind)s."),
+            status=Status(from_status).label,
+            kind=Kind(kind).label if kind in Kind.values else kind,
+        )
 
 
 def _record(
@@ -131,7 +137,9 @@ def _locked(conversation_id: int) -> Conversation:
             .get(pk=conversation_id)
         )
     except Conversation.DoesNotExist:
-        raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.") from None
+        raise ActionRefused(
+            "not_found", gettext_lazy("Conversation %(id)s does not exist."), id=conversation_id
+        ) from None
 
 
 def _to_everyone(frame: frames.Frame) -> publish.Publication:
@@ -345,7 +353,9 @@ def claim(conversation_id: int, actor: Actor) -> Conversation:
         if conversation.status == Status.ACTIVE:
             holder = conversation.assigned_operator
             raise ActionRefused(
-                "already_claimed", f"Already claimed by {holder.name if holder else 'someone'}."
+                "already_claimed",
+                gettext_lazy("Already claimed by %(name)s.") if holder else gettext_lazy("Already claimed."),
+                **({"name": holder.name} if holder else {}),
             )
         now = timezone.now()
         _change(
@@ -371,7 +381,7 @@ def assign(conversation_id: int, operator: User, actor: Actor = SYSTEM) -> Conve
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status != Status.WAITING:
-            raise ActionRefused("invalid_state", "Only a waiting conversation can be assigned.")
+            raise ActionRefused("invalid_state", gettext_lazy("Only a waiting conversation can be assigned."))
         now = timezone.now()
         _change(
             conversation,
@@ -408,9 +418,9 @@ def close(conversation_id: int, actor: Actor, reason: str = "") -> Conversation:
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status == Status.CLOSED:
-            raise ActionRefused("invalid_state", "The conversation is already closed.")
+            raise ActionRefused("invalid_state", gettext_lazy("The conversation is already closed."))
         if conversation.status == Status.ACTIVE and actor.user is not None:
-            require_in_charge(actor.user, conversation, "close it")
+            require_in_charge(actor.user, conversation, gettext_lazy("close it"))
         _close(conversation, actor, reason, timezone.now())
     return conversation
 
@@ -558,8 +568,10 @@ def transfer(
     with transaction.atomic():
         conversation = _locked(conversation_id)
         if conversation.status != Status.ACTIVE:
-            raise ActionRefused("invalid_state", "Only an active conversation can be transferred.")
-        require_in_charge(_staff(actor), conversation, "transfer it")
+            raise ActionRefused(
+                "invalid_state", gettext_lazy("Only an active conversation can be transferred.")
+            )
+        require_in_charge(_staff(actor), conversation, gettext_lazy("transfer it"))
         previous_operator = conversation.assigned_operator
         target = None
         if to_queue:
@@ -574,12 +586,18 @@ def transfer(
             )
         else:
             if to_operator_id is None:
-                raise ActionRefused("invalid", "Give either an operator to transfer to or the queue.")
+                raise ActionRefused(
+                    "invalid", gettext_lazy("Give either an operator to transfer to or the queue.")
+                )
             target = permissions.team_members().filter(pk=to_operator_id).first()
             if target is None:
-                raise ActionRefused("not_found", f"Operator {to_operator_id} does not exist or is inactive.")
+                raise ActionRefused(
+                    "not_found",
+                    gettext_lazy("Operator %(id)s does not exist or is inactive."),
+                    id=to_operator_id,
+                )
             if target.pk == conversation.assigned_operator_id:
-                raise ActionRefused("invalid_state", "The conversation is already theirs.")
+                raise ActionRefused("invalid_state", gettext_lazy("The conversation is already theirs."))
             _change(
                 conversation,
                 Kind.TRANSFERRED,
@@ -612,7 +630,7 @@ def _quote_token(conversation: Conversation, message_id: int) -> str:
     ).first()
     token = quoted.payload.get("quoteToken") if quoted is not None else None
     if not isinstance(token, str) or not token:
-        raise ActionRefused("not_found", "That message of the customer cannot be quoted.")
+        raise ActionRefused("not_found", gettext_lazy("That message of the customer cannot be quoted."))
     return token
 
 
@@ -707,12 +725,14 @@ def send_operator_message(
         if (first := again.first()) is not None:
             return first, False
         if conversation.status == Status.CLOSED:
-            raise ActionRefused("invalid_state", "The conversation is closed.")
+            raise ActionRefused("invalid_state", gettext_lazy("The conversation is closed."))
         if not in_charge(operator, conversation):
-            raise ActionRefused("forbidden", "Only the operator holding the conversation may reply.")
+            raise ActionRefused(
+                "forbidden", gettext_lazy("Only the operator holding the conversation may reply.")
+            )
         if not conversation.contact.is_following:
             raise ActionRefused(
-                "invalid_state", "The customer unfollowed the account; LINE will not deliver."
+                "invalid_state", gettext_lazy("The customer unfollowed the account; LINE will not deliver.")
             )
         if canned_id is not None:
             return _send_canned(conversation, operator, canned_id, client_id), True
@@ -749,7 +769,7 @@ def _send_canned(conversation: Conversation, operator: User, canned_id: int, cli
     the client's id, so a resend finds it and queues nothing again."""
     chosen = canned.visible_to(operator).filter(pk=canned_id).first()
     if chosen is None:
-        raise ActionRefused("not_found", f"Canned response {canned_id} does not exist.")
+        raise ActionRefused("not_found", gettext_lazy("Canned response %(id)s does not exist."), id=canned_id)
     line_messages = canned.line_messages(chosen, conversation, operator)
     image_path = ""
     if chosen.image_path:  # the image is the last message
@@ -781,16 +801,20 @@ def retry_message(message_id: int, actor: Actor) -> Message:
         Message.objects.select_related("conversation__contact", "operator").filter(pk=message_id).first()
     )
     if message is None:
-        raise ActionRefused("not_found", f"Message {message_id} does not exist.")
+        raise ActionRefused("not_found", gettext_lazy("Message %(id)s does not exist."), id=message_id)
     conversation = message.conversation
     if not in_charge(operator, conversation):
-        raise ActionRefused("forbidden", "Only the operator holding the conversation may retry.")
+        raise ActionRefused(
+            "forbidden", gettext_lazy("Only the operator holding the conversation may retry.")
+        )
     if message.direction != Message.Direction.OUT or message.status != Message.Status.FAILED:
-        raise ActionRefused("invalid_state", "Only a failed outbound message can be retried.")
+        raise ActionRefused("invalid_state", gettext_lazy("Only a failed outbound message can be retried."))
     if not may(operator, "send", conversation):
         if conversation.status == Status.CLOSED:
-            raise ActionRefused("invalid_state", "The conversation is closed.")
-        raise ActionRefused("invalid_state", "The customer unfollowed the account; LINE will not deliver.")
+            raise ActionRefused("invalid_state", gettext_lazy("The conversation is closed."))
+        raise ActionRefused(
+            "invalid_state", gettext_lazy("The customer unfollowed the account; LINE will not deliver.")
+        )
     # A message that failed in a batch is sent again with its whole batch, under the batch's
     # retry key: had LINE in fact taken the batch, it answers 409 instead of delivering twice.
     batch = Message.objects.filter(pk=message.pk, status=Message.Status.FAILED)
@@ -806,7 +830,7 @@ def retry_message(message_id: int, actor: Actor) -> Message:
             reply_attempted_at=None,  # an operator resending settles any doubt: it goes by push
         )
         if not retried or message.pk not in {m.pk for m in again}:
-            raise ActionRefused("invalid_state", "The message is no longer failed.")
+            raise ActionRefused("invalid_state", gettext_lazy("The message is no longer failed."))
         background.submit_on_commit(sender.deliver, message.pk)
         for member in again:
             publish.on_commit(
@@ -826,7 +850,9 @@ def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
     with transaction.atomic():
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is None:
-            raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.")
+            raise ActionRefused(
+                "not_found", gettext_lazy("Conversation %(id)s does not exist."), id=conversation_id
+            )
         marker, _ = ReadMarker.objects.select_for_update().get_or_create(
             operator=operator, conversation_id=conversation_id
         )
@@ -851,5 +877,5 @@ def mark_read(conversation_id: int, actor: Actor, seq: int) -> list[str]:
 
 def _staff(actor: Actor) -> User:
     if actor.user is None:
-        raise ActionRefused("forbidden", "Only a team member can do this.")
+        raise ActionRefused("forbidden", gettext_lazy("Only a team member can do this."))
     return actor.user

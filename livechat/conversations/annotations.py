@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from livechat.conversations import permissions
@@ -27,14 +28,17 @@ def set_labels(conversation_id: int, actor: Actor, label_ids: list[int]) -> list
         # The row lock orders two consoles setting labels at once: the last one wins, whole.
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         if conversation is None:
-            raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.")
+            raise ActionRefused(
+                "not_found", gettext_lazy("Conversation %(id)s does not exist."), id=conversation_id
+            )
         if not permissions.may_set_labels(user, conversation):
             raise ActionRefused(
-                "forbidden", "Only the operator holding the conversation or a supervisor may label it."
+                "forbidden",
+                gettext_lazy("Only the operator holding the conversation or a supervisor may label it."),
             )
         labels = list(Label.objects.filter(pk__in=label_ids).order_by("name"))
         if len(labels) != len(set(label_ids)):
-            raise ActionRefused("invalid", "One of those labels does not exist.")
+            raise ActionRefused("invalid", gettext_lazy("One of those labels does not exist."))
         conversation.labels.set(labels)
         publish.on_commit((groups.OPERATORS, frames.labels_updated(conversation.pk, labels, user)))
     return labels
@@ -46,13 +50,15 @@ def add_note(conversation_id: int, actor: Actor, text: str) -> Note:
     user = _staff(actor)
     text = text.strip()
     if not text:
-        raise ActionRefused("invalid", "The note is empty.")
+        raise ActionRefused("invalid", gettext_lazy("The note is empty."))
     with transaction.atomic():
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is None:
-            raise ActionRefused("not_found", f"Conversation {conversation_id} does not exist.")
+            raise ActionRefused(
+                "not_found", gettext_lazy("Conversation %(id)s does not exist."), id=conversation_id
+            )
         if not permissions.may_add_note(user, conversation):
-            raise ActionRefused("forbidden", "Only team members may write notes.")
+            raise ActionRefused("forbidden", gettext_lazy("Only team members may write notes."))
         note = Note.objects.create(conversation=conversation, author=user, text=text)
         mentioned = [
             member for member in mentioned_in(text, permissions.team_members()) if member.pk != user.pk
@@ -97,10 +103,13 @@ def update_contact(
     with transaction.atomic():
         contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
         if contact is None:
-            raise ActionRefused("not_found", f"Contact {contact_id} does not exist.")
+            raise ActionRefused("not_found", gettext_lazy("Contact %(id)s does not exist."), id=contact_id)
         if not permissions.may_edit_contact(user, contact.pk):
             raise ActionRefused(
-                "forbidden", "Only a supervisor or the operator serving this customer may edit their details."
+                "forbidden",
+                gettext_lazy(
+                    "Only a supervisor or the operator serving this customer may edit their details."
+                ),
             )
         changed = []
         if notes is not None and notes != contact.notes:
@@ -117,5 +126,5 @@ def update_contact(
 
 def _staff(actor: Actor) -> User:
     if actor.user is None:
-        raise ActionRefused("forbidden", "Only a team member can do this.")
+        raise ActionRefused("forbidden", gettext_lazy("Only a team member can do this."))
     return actor.user

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
 from livechat.conversations import queue
@@ -124,7 +124,7 @@ def line_messages(canned: CannedResponse, conversation: Conversation, operator: 
     elif canned.has_sticker:
         messages.append(outbox.sticker_message(canned.sticker_package_id, canned.sticker_id))
     if not messages:
-        raise ActionRefused("invalid", "The canned response has nothing to send.")
+        raise ActionRefused("invalid", gettext_lazy("The canned response has nothing to send."))
     buttons = [outbox.quick_reply_message(item["label"], item["text"]) for item in canned.quick_replies]
     messages[-1] = outbox.with_quick_replies(messages[-1], buttons)
     return messages
@@ -136,7 +136,9 @@ def own_copy_of_image(canned: CannedResponse, image_message: dict[str, Any]) -> 
     try:
         copied = hosted_images.copy(canned.image_path)
     except (hosted_images.UploadRefused, OSError) as exc:
-        raise ActionRefused("invalid", "The canned response's image is missing; attach it again.") from exc
+        raise ActionRefused(
+            "invalid", gettext_lazy("The canned response's image is missing; attach it again.")
+        ) from exc
     old_token = canned.image_path.split("/")[1]
 
     def moved(url: str) -> str:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 from accounts.models import User
@@ -22,12 +24,30 @@ Status = Conversation.Status
 
 
 class ActionRefused(Exception):
-    """The action does not apply to the conversation as it is now, or not for this user."""
+    """The action does not apply to the conversation as it is now, or not for this user.
 
-    def __init__(self, code: str, message: str) -> None:
+    `message` is a (lazily) translatable text with %(name)s placeholders filled from `params`: it
+    is put in words only when read, in the language active then — the request's for the REST API,
+    the socket's for its `error` frames (`lazy_message` defers that to the consumer).
+    """
+
+    def __init__(self, code: str, message: str | Promise, **params: Any) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.template = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        text = str(self.template)
+        return text % {name: str(value) for name, value in self.params.items()} if self.params else text
+
+    @property
+    def lazy_message(self) -> str | Promise:
+        return lazy(lambda: self.message, str)()
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -147,9 +167,13 @@ def may(user: User, action: str, conversation: Conversation) -> bool:
     )
 
 
-def require_in_charge(user: User, conversation: Conversation, doing: str) -> None:
+def require_in_charge(user: User, conversation: Conversation, doing: str | Promise) -> None:
     if not in_charge(user, conversation):
-        raise ActionRefused("forbidden", f"Only the operator holding the conversation may {doing}.")
+        raise ActionRefused(
+            "forbidden",
+            gettext_lazy("Only the operator holding the conversation may %(doing)s."),
+            doing=doing,
+        )
 
 
 def capabilities(user: User, conversation: Conversation) -> dict[str, bool]:

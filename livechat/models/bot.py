@@ -55,8 +55,8 @@ def validate_quick_replies(items: Any) -> None:
 class HandoffKeyword(models.Model):
     """A phrase that, sent by a customer in the bot stage, asks for a human."""
 
-    keyword = models.CharField(max_length=100, unique=True)
-    is_active = models.BooleanField(default=True)
+    keyword = models.CharField(max_length=100, unique=True, verbose_name=_("keyword"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         verbose_name = _("handoff keyword")
@@ -77,9 +77,12 @@ class AutoReply(models.Model):
             "punctuation, emoji and polite particles (ครับ, ค่ะ, นะคะ …) do not matter. If several "
             "keywords are found, the longest wins."
         ),
+        verbose_name=_("keyword"),
     )
-    reply_text = models.TextField(max_length=5000, validators=[validate_line_text])
-    is_active = models.BooleanField(default=True)
+    reply_text = models.TextField(
+        max_length=5000, validators=[validate_line_text], verbose_name=_("reply text")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
         verbose_name = _("auto-reply")
@@ -97,6 +100,7 @@ class BotSettings(models.Model):
         validators=[validate_line_text],
         default='สวัสดีค่ะ ยินดีต้อนรับ 🙏 พิมพ์ "คุยกับเจ้าหน้าที่" เพื่อคุยกับทีมงานได้เลยค่ะ\n'
         'Hello and welcome! Type "agent" to talk to our team.',
+        verbose_name=_("welcome message"),
     )
     handoff_message = models.TextField(
         max_length=5000,
@@ -106,6 +110,7 @@ class BotSettings(models.Model):
         "รอประมาณ {wait_minutes} นาที\n"
         "Connecting you to our team: you are number {position} in the queue, "
         "about {wait_minutes} min.",
+        verbose_name=_("handoff message"),
     )
     still_waiting_message = models.TextField(
         max_length=5000,
@@ -113,6 +118,7 @@ class BotSettings(models.Model):
         help_text="{position} and {wait_minutes} are filled in.",
         default="เจ้าหน้าที่จะติดต่อกลับโดยเร็วค่ะ (ลำดับที่ {position})\n"
         "An agent will be with you shortly (number {position} in the queue).",
+        verbose_name=_("still waiting message"),
     )
     waiting_ack_enabled = models.BooleanField(
         _("acknowledge waiting customers"),

@@ -83,7 +83,7 @@ class CannedResponse(models.Model):
         _("quick replies"), default=list, blank=True, validators=[validate_quick_replies]
     )
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("canned response")

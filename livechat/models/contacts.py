@@ -17,8 +17,8 @@ class Contact(models.Model):
     followed_at = models.DateTimeField(_("followed at"), null=True, blank=True)
     unfollowed_at = models.DateTimeField(_("unfollowed at"), null=True, blank=True)
     # Null until LINE's profile API answered; the worker retries contacts still null.
-    profile_fetched_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    profile_fetched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("profile fetched at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # What the team keeps about the customer across conversations (the customer panel): free text,
     # and named values such as a customer number ({"customer number": "C-1042"}).
     notes = models.TextField(_("notes"), blank=True, max_length=5000)

@@ -17,38 +17,43 @@ class Conversation(models.Model):
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.BOT)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("customer")
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.BOT, verbose_name=_("status")
+    )
     assigned_operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_conversations",
+        verbose_name=_("assigned operator"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    handoff_requested_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    last_message_at = models.DateTimeField(null=True, blank=True)
-    close_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    handoff_requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("handoff requested at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    first_response_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first response at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    last_message_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last message at"))
+    close_reason = models.CharField(max_length=200, blank=True, verbose_name=_("close reason"))
     # The highest Message.seq handed out; bumped with UPDATE … RETURNING under the row lock,
     # which is what makes seq gap-free and unique under concurrent inserts.
-    last_seq = models.PositiveIntegerField(default=0)
+    last_seq = models.PositiveIntegerField(default=0, verbose_name=_("last message number"))
     # When the bot last spoke unasked (a fallback, a "still waiting" acknowledgement, the queue
     # position on handoff): it does so at most once per BotSettings interval, and the webhook's
     # one-statement path reads this to know that the bot has nothing to say.
-    bot_nudged_at = models.DateTimeField(null=True, blank=True)
+    bot_nudged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("bot reminder sent at"))
     # When the customer was told the chat closes soon for inactivity (ServiceSettings): set once
     # per quiet spell, so the warning goes out once; any later message makes it stale.
-    close_warned_at = models.DateTimeField(null=True, blank=True)
+    close_warned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closing warning sent at"))
     # When the CSAT survey went out (livechat.conversations.csat): answers count only after it
     # and until it expires; analytics count surveys sent by it.
-    csat_sent_at = models.DateTimeField(null=True, blank=True)
+    csat_sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("CSAT survey sent at"))
     # When the retention policy removed its messages' contents (livechat.conversations.retention):
     # the rows and their timing stay for analytics; set once every message of it is done.
-    content_removed_at = models.DateTimeField(null=True, blank=True)
+    content_removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("content removed at"))
     labels = models.ManyToManyField("livechat.Label", blank=True, related_name="conversations")
 
     class Meta:
@@ -110,22 +115,39 @@ class ConversationEvent(models.Model):
         BOT = "bot", _("Bot")
         SYSTEM = "system", _("System")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="events", verbose_name=_("conversation")
     )
-    from_status = models.CharField(max_length=8, blank=True)
-    to_status = models.CharField(max_length=8, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, verbose_name=_("done by (kind)"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    from_status = models.CharField(max_length=8, blank=True, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=8, blank=True, verbose_name=_("to status"))
     from_operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("from operator"),
     )
     to_operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("to operator"),
     )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("conversation event")
@@ -139,12 +161,18 @@ class ConversationEvent(models.Model):
 class ReadMarker(models.Model):
     """How far an operator has read a conversation (for unread counts)."""
 
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="read_markers")
-    last_read_seq = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("operator")
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="read_markers", verbose_name=_("conversation")
+    )
+    last_read_seq = models.PositiveIntegerField(default=0, verbose_name=_("last message read"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("read marker")
+        verbose_name_plural = _("read markers")
         constraints = [
             models.UniqueConstraint(fields=["operator", "conversation"], name="read_marker_unique")
         ]

@@ -12,7 +12,9 @@ from livechat.models.conversations import Conversation
 class CsatResponse(models.Model):
     """The first valid rating of a conversation's survey, and the comment that may follow it."""
 
-    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="csat")
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="csat", verbose_name=_("conversation")
+    )
     rating = models.PositiveSmallIntegerField(
         _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )

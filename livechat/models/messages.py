@@ -49,34 +49,47 @@ class Message(models.Model):
         STORED = "stored", _("Stored")
         FAILED = "failed", _("Download failed")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    seq = models.PositiveIntegerField()
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
+    )
+    seq = models.PositiveIntegerField(verbose_name=_("number in the conversation"))
     # Stable identity for outbound sends: it is the X-Line-Retry-Key of the push that carries it.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    direction = models.CharField(max_length=3, choices=Direction.choices)
-    sender_kind = models.CharField(max_length=8, choices=SenderKind.choices)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    direction = models.CharField(max_length=3, choices=Direction.choices, verbose_name=_("direction"))
+    sender_kind = models.CharField(max_length=8, choices=SenderKind.choices, verbose_name=_("sender"))
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("operator"),
     )
-    type = models.CharField(max_length=10, choices=Type.choices, default=Type.TEXT)
-    text = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    media = models.FileField(upload_to="line-media/%Y/%m/", blank=True)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.TEXT, verbose_name=_("type"))
+    text = models.TextField(blank=True, verbose_name=_("text"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("LINE message object"))
+    media = models.FileField(upload_to="line-media/%Y/%m/", blank=True, verbose_name=_("media file"))
     media_status = models.CharField(
-        max_length=8, choices=MediaStatus.choices, default=MediaStatus.NONE, blank=True
+        max_length=8,
+        choices=MediaStatus.choices,
+        default=MediaStatus.NONE,
+        blank=True,
+        verbose_name=_("media status"),
     )
-    line_message_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    client_id = models.CharField(max_length=64, null=True, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    line_message_id = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("LINE message ID")
+    )
+    client_id = models.CharField(max_length=64, null=True, blank=True, verbose_name=_("client ID"))
+    status = models.CharField(max_length=8, choices=Status.choices, verbose_name=_("status"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # Outbound work queue: when the next attempt is due, and until when a sender holds it.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("being sent until"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     # Messages sent to LINE in one request share this (the first one's uuid, also the push's
     # retry key): every attempt sends the same batch again (livechat.delivery.sender).
-    batch_uuid = models.UUIDField(null=True, blank=True)
+    batch_uuid = models.UUIDField(null=True, blank=True, verbose_name=_("batch UUID"))
 
     class SentVia(models.TextChoices):
         NOT_SENT = "", _("Not sent")
@@ -84,21 +97,27 @@ class Message(models.Model):
         PUSH = "push", _("Push (counts against the quota)")
 
     # Inbound: the event's token. Outbound: the token this message went out (or tried to) with.
-    reply_token = models.CharField(max_length=64, blank=True)
-    reply_token_used_at = models.DateTimeField(null=True, blank=True)
+    reply_token = models.CharField(max_length=64, blank=True, verbose_name=_("reply token"))
+    reply_token_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reply token used at"))
     # Set before a reply call is made: a reply whose answer was lost (a timeout, a 5xx, the
     # process died) must be settled by asking LINE again with the same token, never by a push.
-    reply_attempted_at = models.DateTimeField(null=True, blank=True)
-    sent_via = models.CharField(max_length=5, choices=SentVia.choices, default=SentVia.NOT_SENT, blank=True)
-    mark_as_read_token = models.CharField(max_length=128, blank=True)
-    marked_read_at = models.DateTimeField(null=True, blank=True)
-    is_unsent = models.BooleanField(default=False)
-    unsent_at = models.DateTimeField(null=True, blank=True)
+    reply_attempted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reply attempted at"))
+    sent_via = models.CharField(
+        max_length=5,
+        choices=SentVia.choices,
+        default=SentVia.NOT_SENT,
+        blank=True,
+        verbose_name=_("sent via"),
+    )
+    mark_as_read_token = models.CharField(max_length=128, blank=True, verbose_name=_("mark-as-read token"))
+    marked_read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("marked read at"))
+    is_unsent = models.BooleanField(default=False, verbose_name=_("unsent by the customer"))
+    unsent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("unsent at"))
     # The retention policy removed its text, payload and file (livechat.conversations.retention):
     # the console says so instead of showing an empty bubble.
-    content_removed_at = models.DateTimeField(null=True, blank=True)
-    line_timestamp = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    content_removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("content removed at"))
+    line_timestamp = models.DateTimeField(null=True, blank=True, verbose_name=_("LINE timestamp"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("message")

@@ -234,13 +234,20 @@ class SlaAlert(models.Model):
         WARNING = "warning", _("Warning")
         BREACH = "breach", _("Breach")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="sla_alerts")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="sla_alerts", verbose_name=_("conversation")
+    )
     kind = models.CharField(_("target"), max_length=16, choices=Kind.choices)
     level = models.CharField(_("level"), max_length=8, choices=Level.choices)
     started_at = models.DateTimeField(_("clock started"))
     due_at = models.DateTimeField(_("due"))
     operator = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("operator"),
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True, db_index=True)
 

@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 class WebhookEvent(models.Model):
     """Every event LINE delivered, raw, deduplicated on its webhookEventId."""
 
-    webhook_event_id = models.CharField(max_length=64, unique=True)
-    event_type = models.CharField(max_length=40)
-    source_type = models.CharField(max_length=10, blank=True)
-    raw = models.JSONField()
-    is_redelivery = models.BooleanField(default=False)
-    received_at = models.DateTimeField(auto_now_add=True)
+    webhook_event_id = models.CharField(max_length=64, unique=True, verbose_name=_("webhook event ID"))
+    event_type = models.CharField(max_length=40, verbose_name=_("event type"))
+    source_type = models.CharField(max_length=10, blank=True, verbose_name=_("source type"))
+    raw = models.JSONField(verbose_name=_("event as received"))
+    is_redelivery = models.BooleanField(default=False, verbose_name=_("redelivery"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
     # Empty while deferred (stored, to be processed after the response) or kept unprocessable.
-    processed_at = models.DateTimeField(null=True, blank=True)
-    processing_error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    processing_error = models.TextField(blank=True, verbose_name=_("processing error"))
 
     class Meta:
         verbose_name = _("webhook event")

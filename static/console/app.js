@@ -45,6 +45,7 @@ import { gettext, interpolate } from "./i18n.js";
 import { ConversationList } from "./list.js";
 import { Outbox } from "./outbox.js";
 import { CustomerPanel } from "./panel.js";
+import { Panes } from "./panes.js";
 import { startUsageMeter } from "./usage.js";
 
 const data = JSON.parse(document.getElementById("console-data").textContent);
@@ -63,6 +64,7 @@ const annotations = new Annotations({
   me, labels: data.labels, list, chat, panel, connection, attention,
   open: (id) => openConversation(id), showError: (title) => showError(title),
 });
+const panes = new Panes();
 let ownStatus = "online";
 let gapAsked = ""; // the last resync asked for ("conversation:seq"), so a hole is asked about once
 
@@ -290,7 +292,8 @@ async function openConversation(id, { detail = null } = {}) {
   else if (list.rows.get(id)) chat.show(list.rows.get(id));
   annotations.refreshChat();
   panel.load(id);
-  history.replaceState(null, "", withQuery(location.pathname, { c: id }));
+  panes.show("chat");
+  history.replaceState(history.state, "", withQuery(location.pathname, { c: id }));
   // Switching the language comes back to this conversation.
   document.querySelector('[data-testid="language-form"] input[name="next"]').value = location.pathname + location.search;
   if (connection.send("join_room", { conversation_id: id })) return;

@@ -133,7 +133,8 @@ export function previewText(message, me) {
   return body;
 }
 
-const AVATAR_COLOURS = ["#0e9f6e", "#3f83f8", "#9061f9", "#e74694", "#ff8a4c", "#0694a2", "#c27803", "#6875f5"];
+// Dark enough that the white initial keeps 6:1 (WCAG AA asks 4.5:1).
+const AVATAR_COLOURS = ["#046c4e", "#1a56db", "#6c2bd9", "#bf125d", "#b43403", "#036672", "#8e4b10", "#5145cd"];
 
 /** The customer's LINE picture, or their initial on a colour derived from their id. */
 export function avatar(contact, size = 36, role = "") {

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from livechat.conversations import actions
 from livechat.conversations.actions import BOT, CUSTOMER, SYSTEM, ActionRefused, Actor
@@ -312,7 +312,7 @@ def test_unfollow_and_follow_switch_sending_off_and_on(operator):
     user_id = conversation.contact.line_user_id
 
     actions.unfollow(user_id)
-    with pytest.raises(ActionRefused, match="unfollowed"):
+    with translation.override("en"), pytest.raises(ActionRefused, match="unfollowed"):
         actions.send_operator_message(conversation.pk, Actor.staff(operator), client_id="c1", text="hi")
 
     actions.follow(user_id, reply_token="")

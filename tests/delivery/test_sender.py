@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from livechat.conversations import actions
 from livechat.conversations.actions import ActionRefused, Actor
@@ -458,7 +458,7 @@ def test_a_failed_message_retried_from_the_console_gets_sent(chat, operator, lin
     assert message.status == Message.Status.SENT
     assert message.error == ""
     assert len(delivered(line)) == 1
-    with pytest.raises(ActionRefused, match="Only a failed outbound message"):
+    with translation.override("en"), pytest.raises(ActionRefused, match="Only a failed outbound message"):
         actions.retry_message(message.pk, Actor.staff(operator))  # already sent: nothing to retry
 
 
