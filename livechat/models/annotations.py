@@ -18,7 +18,7 @@ class Label(models.Model):
 
     name = models.CharField(_("name"), max_length=50, unique=True)
     colour = models.CharField(_("colour"), max_length=7, default="#6b7280", validators=[validate_colour])
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("label")
@@ -32,14 +32,26 @@ class Label(models.Model):
 class Note(models.Model):
     """A private note in a conversation's timeline: staff only, never sent to the customer."""
 
-    conversation = models.ForeignKey("livechat.Conversation", on_delete=models.CASCADE, related_name="notes")
+    conversation = models.ForeignKey(
+        "livechat.Conversation",
+        verbose_name=_("conversation"),
+        on_delete=models.CASCADE,
+        related_name="notes",
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     text = models.TextField(_("text"), max_length=5000)
     # Operators named with @username or @display name: each was told on their sockets.
-    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_notes")
-    created_at = models.DateTimeField(auto_now_add=True)
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("mentions"), blank=True, related_name="mentioned_in_notes"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("private note")

@@ -75,8 +75,8 @@ class CannedResponse(models.Model):
     )
     # An image stored by livechat.line.hosted_images (its public URLs, as LINE fetches them).
     image_path = models.CharField(_("image"), max_length=200, blank=True)
-    image_url = models.URLField(max_length=500, blank=True)
-    image_preview_url = models.URLField(max_length=500, blank=True)
+    image_url = models.URLField(_("image URL"), max_length=500, blank=True)
+    image_preview_url = models.URLField(_("image preview URL"), max_length=500, blank=True)
     sticker_package_id = models.CharField(_("sticker package ID"), max_length=20, blank=True)
     sticker_id = models.CharField(_("sticker ID"), max_length=20, blank=True)
     quick_replies = models.JSONField(

@@ -54,7 +54,9 @@ class Conversation(models.Model):
     # When the retention policy removed its messages' contents (livechat.conversations.retention):
     # the rows and their timing stay for analytics; set once every message of it is done.
     content_removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("content removed at"))
-    labels = models.ManyToManyField("livechat.Label", blank=True, related_name="conversations")
+    labels = models.ManyToManyField(
+        "livechat.Label", verbose_name=_("labels"), blank=True, related_name="conversations"
+    )
 
     class Meta:
         verbose_name = _("conversation")
