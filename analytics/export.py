@@ -128,7 +128,7 @@ def _labels(ids: Iterable[int]) -> dict[int, list[str]]:
     """Label names per conversation, when conversations have labels (another feature's model)."""
     if not conversations_have_labels():
         return {}
-    through: Any = Conversation._meta.get_field("labels").remote_field.through  # type: ignore[union-attr]
+    through: Any = cast(Any, Conversation._meta).get_field("labels").remote_field.through
     names: dict[int, list[str]] = defaultdict(list)
     for conversation_id, name in (
         through.objects.filter(conversation_id__in=list(ids))

@@ -133,6 +133,12 @@ def first_claimer() -> Coalesce:
     return Coalesce(Subquery(first), F("assigned_operator_id"), output_field=IntegerField())
 
 
+def with_first_claimer(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    if "first_claimer" in conversations.query.annotations:
+        return conversations
+    return conversations.annotate(first_claimer=first_claimer())
+
+
 def transfer_events() -> QuerySet[ConversationEvent]:
     return ConversationEvent.objects.filter(conversation=OuterRef("pk"), kind__in=TRANSFER_KINDS)
 
@@ -140,11 +146,9 @@ def transfer_events() -> QuerySet[ConversationEvent]:
 def filtered(conversations: QuerySet[Conversation], period: Period) -> QuerySet[Conversation]:
     """The operator and label filters (not the dates)."""
     if period.operator_id is not None:
-        conversations = conversations.annotate(first_claimer=first_claimer()).filter(
-            first_claimer=period.operator_id
-        )
+        conversations = with_first_claimer(conversations).filter(**{"first_claimer": period.operator_id})
     if period.label_id is not None:
-        conversations = conversations.filter(labels=period.label_id)
+        conversations = conversations.filter(**{"labels": period.label_id})  # see conversations_have_labels
     return conversations
 
 
@@ -374,11 +378,13 @@ def timeseries(period: Period, interval: str) -> dict[str, Any]:
         )
         .order_by()
     )
-    by_bucket = {_bucket_label(row["bucket"], interval, period): row for row in grouped}
+    by_bucket: dict[str, Mapping[str, Any]] = {
+        _bucket_label(row["bucket"], interval, period): row for row in grouped
+    }
     medians: dict[str, dict[str, float | None]] = {}
     if sql:
-        for label, row in by_bucket.items():
-            medians[label] = {key: _sql_described(row, key)["p50"] for key in SERIES_DURATIONS}
+        for label, grouped_row in by_bucket.items():
+            medians[label] = {key: _sql_described(grouped_row, key)["p50"] for key in SERIES_DURATIONS}
     else:
         rows = period_conversations.filter(HANDED_OFF).values("created_at", *TIMES)
         values = _python_durations(
@@ -441,10 +447,10 @@ OPERATOR_DURATIONS = ("wait_seconds", "first_response_seconds", "handle_seconds"
 
 def operators(period: Period) -> dict[str, Any]:
     """Per first claimer: conversations claimed and closed, durations, CSAT."""
-    claimed = conversations(period).annotate(first_claimer=first_claimer()).filter(CLAIMED)
+    claimed = with_first_claimer(conversations(period)).filter(CLAIMED)
     sql = in_sql(period)
     grouped = list(
-        claimed.values("first_claimer")
+        claimed.values(*["first_claimer"])  # an annotation (the stubs know only fields)
         .annotate(
             **_counts("claimed", "closed", "responses", "csat_average"),
             **(_sql_durations(OPERATOR_DURATIONS) if sql else {}),

@@ -97,7 +97,7 @@ def latest_handover_at(conversation: Conversation) -> datetime | None:
     """The last claim, transfer or return of the conversation (annotated by `_candidates`, else
     one query)."""
     if hasattr(conversation, "latest_handover_at"):
-        return conversation.latest_handover_at  # type: ignore[no-any-return]
+        return conversation.latest_handover_at
     latest = (
         ConversationEvent.objects.filter(conversation=conversation, kind__in=HANDOVER_KINDS)
         .order_by("-created_at")

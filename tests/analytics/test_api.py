@@ -119,6 +119,7 @@ def test_the_hourly_series_and_heatmap_have_every_bucket(boss):
 def more_of_the_same(copies: int) -> None:
     """`copies` more handed-off, claimed, rated conversations on Monday, by both operators."""
     base = Conversation.objects.get(pk=Conversation.objects.filter(csat__rating=5).values("pk")[:1])
+    assert base.handoff_requested_at is not None
     for n in range(copies):
         contact = Contact.objects.create(line_user_id=f"Ucopy{n:028d}", display_name=f"copy {n}")
         copy = Conversation.objects.create(
