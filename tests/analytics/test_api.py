@@ -164,3 +164,13 @@ def test_query_counts_do_not_grow_with_the_rows(boss, django_assert_num_queries,
 # sends (4); timeseries — the grouped aggregate (+ the rows for Python durations on SQLite or
 # with business hours); heatmap 1; operators — grouped aggregate, (rows,) names; funnel 1.
 EXPECTED = {"summary": 6, "timeseries": 3, "heatmap": 3, "operators": 4, "funnel": 3}
+
+
+def test_the_endpoints_are_in_the_openapi_schema_with_examples(boss):
+    schema = boss.get("/api/schema/", {"format": "json"}).json()
+
+    for name in ENDPOINTS:
+        answer = schema["paths"][f"/api/v1/analytics/{name}"]["get"]["responses"]
+        assert {"200", "400", "401", "403"} <= set(answer), name
+        assert answer["200"]["content"]["application/json"]["examples"], name
+    assert "/analytics/export.csv" in schema["paths"]
