@@ -78,6 +78,8 @@ class Conversation(models.Model):
                 condition=Q(status="closed", content_removed_at__isnull=True),
                 name="conversation_retention_idx",
             ),
+            # Analytics (analytics.metrics): a period's conversations, by when they were created.
+            models.Index(fields=["created_at"], name="conversation_created_idx"),
         ]
 
     def __str__(self) -> str:

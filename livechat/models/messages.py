@@ -134,6 +134,12 @@ class Message(models.Model):
             models.Index(
                 fields=["conversation", "seq"], condition=Q(direction="in"), name="message_inbound_seq_idx"
             ),
+            # Analytics' LINE sends: outbound messages sent in a period, by reply or push.
+            models.Index(
+                fields=["sent_at", "sent_via"],
+                condition=Q(direction="out", sent_at__isnull=False),
+                name="message_sent_out_idx",
+            ),
         ]
 
     def __str__(self) -> str:
