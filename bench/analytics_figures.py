@@ -8,10 +8,10 @@ and `heatmap` for the last 30 days and the last 365, each `--runs` times after a
 prints p50/p95/max and the number of SQL queries. Also `summary` with business hours (durations
 in Python) once per period, for scale.
 
-    .venv/bin/python bench/analytics.py
-    .venv/bin/python bench/analytics.py --reuse          # keep the seeded database, measure again
+    .venv/bin/python bench/analytics_figures.py
+    .venv/bin/python bench/analytics_figures.py --reuse          # keep the seeded database, measure again
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/livechat_bench_analytics \
-        .venv/bin/python bench/analytics.py --conversations 200000 --messages 5000000 --runs 20
+        .venv/bin/python bench/analytics_figures.py --conversations 200000 --messages 5000000 --runs 20
 
 The database named in DATABASE_URL (default livechat_bench_analytics) is dropped and created
 again unless --reuse is given.
@@ -28,13 +28,58 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
+from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.console import copy_rows, percentile, recreate_database  # noqa: E402
+# Each bench script stands alone (mypy sees bench/ as loose modules): these three are
+# bench/console.py's.
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def copy_rows(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
+    """COPY rows into a table; returns how many."""
+    from django.db import connection
+
+    count = 0
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return count
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lower = int(k)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (k - lower)
+
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench_analytics"
 OPERATORS = 20
@@ -55,7 +100,7 @@ def parse_args() -> argparse.Namespace:
 def configure_environment() -> str:
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/analytics.py needs PostgreSQL: set DATABASE_URL=postgres://…")
+        sys.exit("bench/analytics_figures.py needs PostgreSQL: set DATABASE_URL=postgres://…")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
     os.environ.setdefault("SECRET_KEY", "bench-analytics-secret")
@@ -341,10 +386,10 @@ def main() -> int:
     for label, period in periods.items():
         in_hours = Period(period.start, period.end, business_hours=True)
         figures: list[tuple[str, Callable[[], Any], int]] = [
-            (f"summary, {label}", lambda p=period: metrics.summary(p), args.runs),
-            (f"timeseries by day, {label}", lambda p=period: metrics.timeseries(p, "day"), args.runs),
-            (f"heatmap, {label}", lambda p=period: metrics.heatmap(p), args.runs),
-            (f"summary, business hours, {label}", lambda p=in_hours: metrics.summary(p), 3),
+            (f"summary, {label}", partial(metrics.summary, period), args.runs),
+            (f"timeseries by day, {label}", partial(metrics.timeseries, period, "day"), args.runs),
+            (f"heatmap, {label}", partial(metrics.heatmap, period), args.runs),
+            (f"summary, business hours, {label}", partial(metrics.summary, in_hours), 3),
         ]
         for name, run, runs in figures:
             result = measure(name, run, runs)
