@@ -123,12 +123,12 @@ def span(row: Mapping[str, Any], key: str, seconds: Clock) -> float | None:
 
 
 def first_claimer() -> Coalesce:
-    """Whose first claim it was: the earliest `claimed` event's operator (rows written without
-    events: the assigned operator)."""
+    """Whose first claim it was: the earliest `claimed` event's operator (its actor if it names
+    none; rows written without events: the assigned operator)."""
     first = (
         ConversationEvent.objects.filter(conversation=OuterRef("pk"), kind=ConversationEvent.Kind.CLAIMED)
         .order_by("created_at", "id")
-        .values("to_operator")[:1]
+        .values(claimer=Coalesce("to_operator", "actor"))[:1]
     )
     return Coalesce(Subquery(first), F("assigned_operator_id"), output_field=IntegerField())
 

@@ -303,3 +303,24 @@ def test_the_heatmap_counts_handoffs_by_local_weekday_and_hour():
     # Monday (0) at 09 abandoned, 10 transferred, 11 first_visit, 13 came_back, 17 waiting,
     # 19 out_of_hours, 23 midnight.
     assert busy == {(0, 9): 1, (0, 10): 1, (0, 11): 1, (0, 13): 1, (0, 17): 1, (0, 19): 1, (0, 23): 1}
+
+
+def test_rows_written_without_events_count_for_their_assigned_operator(django_user_model):
+    ploy = django_user_model.objects.create_user(username="ploy", password="pw", display_name="Ploy")
+    contact = day.Contact.objects.create(line_user_id="U" + "p" * 32, display_name="p")
+    written = day.Conversation.objects.create(
+        contact=contact,
+        status="closed",
+        assigned_operator=ploy,
+        handoff_requested_at=day.mon(9, 0),
+        claimed_at=day.mon(9, 1),
+        closed_at=day.mon(9, 11),
+    )
+    day.Conversation.objects.filter(pk=written.pk).update(created_at=day.mon(9, 0))
+
+    [row] = metrics.operators(MONDAY)["operators"]
+    by_ploy = metrics.summary(Period(day.MONDAY, day.MONDAY, operator_id=ploy.pk))
+
+    # Claimed 60 s after the handoff, closed 600 s after the claim.
+    assert (row["name"], row["claimed"], row["closed"], row["handle_seconds"]["avg"]) == ("Ploy", 1, 1, 600.0)
+    assert (by_ploy["conversations"], by_ploy["wait_seconds"]["avg"]) == (1, 60.0)
