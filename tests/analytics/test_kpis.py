@@ -324,3 +324,30 @@ def test_rows_written_without_events_count_for_their_assigned_operator(django_us
     # Claimed 60 s after the handoff, closed 600 s after the claim.
     assert (row["name"], row["claimed"], row["closed"], row["handle_seconds"]["avg"]) == ("Ploy", 1, 1, 600.0)
     assert (by_ploy["conversations"], by_ploy["wait_seconds"]["avg"]) == (1, 60.0)
+
+
+def test_the_series_and_operators_count_business_hours_too():
+    day.build()
+    open_weekdays_nine_to_six_and_tuesday_a_holiday_from_nine_oh_five_to_noon()
+    in_hours = Period(day.MONDAY, day.MONDAY, business_hours=True)
+
+    [monday] = metrics.timeseries(in_hours, "day")["points"]
+    by_name = {row["name"]: row for row in metrics.operators(in_hours)["operators"]}
+
+    # Medians of the business-hours figures of the summary test: waits 0, 120, 180, 240, 300;
+    # first responses 0, 180, 240, 300, 420; resolutions 0, 1140, 1200, 1800, 2100, 2880.
+    assert (monday["wait_p50"], monday["first_response_p50"], monday["resolution_p50"]) == (
+        180.0,
+        240.0,
+        1500.0,
+    )
+    # Nok's waits: first_visit 240 and out_of_hours 300 (Tuesday's special hours from 09:05).
+    assert by_name["Nok"]["wait_seconds"] == {
+        "count": 2,
+        "avg": 270.0,
+        "p50": 270.0,
+        "p90": 294.0,
+        "p95": 297.0,
+    }
+    # Somchai's handles: transferred 2700, came_back 1020, midnight 0.
+    assert by_name["Somchai"]["handle_seconds"]["avg"] == 1240.0
