@@ -6,7 +6,7 @@ import io
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.test import Client
+from django.test import AsyncClient, Client
 from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditLog, User
@@ -168,3 +168,19 @@ def test_a_bad_period_exports_nothing(boss):
 
     assert (response.status_code, response.json()["code"]) == (400, "invalid")
     assert not AuditLog.objects.filter(kind=AuditLog.Kind.EXPORT).exists()
+
+
+def test_through_the_asgi_handler_the_file_streams(supervisor):
+    day.build()
+
+    async def download() -> tuple[int, bool, bytes]:
+        client = AsyncClient()
+        await client.aforce_login(supervisor)
+        response = await client.get(URL, MONDAY)
+        chunks = [chunk async for chunk in response.streaming_content]
+        return response.status_code, response.is_async, b"".join(chunks)
+
+    status, streamed, content = async_to_sync(download)()
+
+    assert (status, streamed) == (200, True)
+    assert content.decode("utf-8").count("\r\n") == 1 + 8  # the header and Monday's 8
