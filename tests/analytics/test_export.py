@@ -3,6 +3,7 @@ the period, streamed page by page, for supervisors and admins only, each export 
 
 import csv
 import io
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -176,7 +177,7 @@ def test_through_the_asgi_handler_the_file_streams(supervisor):
     async def download() -> tuple[int, bool, bytes]:
         client = AsyncClient()
         await client.aforce_login(supervisor)
-        response = await client.get(URL, MONDAY)
+        response: Any = await client.get(URL, MONDAY)
         chunks = [chunk async for chunk in response.streaming_content]
         return response.status_code, response.is_async, b"".join(chunks)
 
