@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
+from analytics import export as analytics_export
 from config import health
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("console/", include("livechat.console.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/analytics/", include("analytics.api_urls")),
+    path("analytics/export.csv", analytics_export.export_csv, name="analytics-export"),
     path("api/v1/", include("livechat.api.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

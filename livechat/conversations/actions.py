@@ -365,7 +365,9 @@ def claim(conversation_id: int, actor: Actor) -> Conversation:
             to_status=Status.ACTIVE,
             fields={
                 "assigned_operator": operator,
-                "claimed_at": now,
+                # The first claim (PRODUCT §10): a re-claim after a return to the queue is only
+                # its event.
+                "claimed_at": conversation.claimed_at or now,
                 "handoff_requested_at": conversation.handoff_requested_at or now,
             },
             to_operator=operator,
@@ -603,7 +605,7 @@ def transfer(
                 Kind.TRANSFERRED,
                 actor,
                 to_status=Status.ACTIVE,
-                fields={"assigned_operator": target, "claimed_at": timezone.now()},
+                fields={"assigned_operator": target},  # claimed_at stays the first claim
                 from_operator=previous_operator,
                 to_operator=target,
                 note=note,

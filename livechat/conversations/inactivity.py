@@ -3,7 +3,7 @@
 
 The rules, from ServiceSettings:
 - A waiting or active conversation is closed `auto_close_minutes` after its last activity — the
-  last message from either side, or its handoff or claim when that came later — by the system,
+  last message from either side, or its handoff, claim or transfer when that came later — by the system,
   reason "inactivity" (off when `auto_close_enabled` is off).
 - A waiting conversation counts only the quiet minutes inside business hours: out of hours the
   customer was told the team answers when it opens, and they keep their place until then.
@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from livechat.conversations import actions
-from livechat.models import Conversation
+from livechat.models import Conversation, ConversationEvent
 from livechat.policies import business_hours, service
 
 Status = Conversation.Status
@@ -76,8 +76,41 @@ class Step:
     quiet_since: datetime
 
 
+# A claim, a transfer or a return to the queue: someone took charge (or gave it up) just now.
+# claimed_at is the first claim only (PRODUCT §10), so the later ones are read from the events.
+HANDOVER_KINDS = (
+    ConversationEvent.Kind.CLAIMED,
+    ConversationEvent.Kind.TRANSFERRED,
+    ConversationEvent.Kind.RETURNED,
+)
+
+
+def _latest_handover() -> Subquery:
+    return Subquery(
+        ConversationEvent.objects.filter(conversation=OuterRef("pk"), kind__in=HANDOVER_KINDS)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+
+
+def latest_handover_at(conversation: Conversation) -> datetime | None:
+    """The last claim, transfer or return of the conversation (annotated by `_candidates`, else
+    one query)."""
+    if hasattr(conversation, "latest_handover_at"):
+        return conversation.latest_handover_at
+    latest = (
+        ConversationEvent.objects.filter(conversation=conversation, kind__in=HANDOVER_KINDS)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    conversation.latest_handover_at = latest  # type: ignore[attr-defined]
+    return latest
+
+
 def last_activity(conversation: Conversation) -> datetime:
-    """When someone last did something in it: a message from either side, the handoff, the claim.
+    """When someone last did something in it: a message from either side, the handoff, the
+    latest claim, transfer or return to the queue.
 
     (The warning itself is not activity: it leaves last_message_at alone, see actions.warn_of_close.)
     """
@@ -86,6 +119,7 @@ def last_activity(conversation: Conversation) -> datetime:
         conversation.last_message_at,
         conversation.handoff_requested_at,
         conversation.claimed_at,
+        latest_handover_at(conversation),
     )
     return max(t for t in moments if t is not None)
 
@@ -128,6 +162,7 @@ def _activity() -> Greatest:
         Coalesce("last_message_at", created),
         Coalesce("handoff_requested_at", created),
         Coalesce("claimed_at", created),
+        Coalesce("latest_handover_at", created),
     )
 
 
@@ -140,7 +175,12 @@ def _candidates(rules: Rules, now: datetime) -> Iterator[Conversation]:
     if rules.close_after is not None:
         earliest = rules.close_after - (rules.warn_before or timedelta(0))
         due |= Q(status__in=HUMAN_STATUSES, activity__lte=now - max(earliest, timedelta(0)))
-    quiet = Conversation.objects.select_related("contact").annotate(activity=_activity()).filter(due)
+    quiet = (
+        Conversation.objects.select_related("contact")
+        .annotate(latest_handover_at=_latest_handover())
+        .annotate(activity=_activity())
+        .filter(due)
+    )
     after: tuple[datetime, int] | None = None
     while True:
         page = quiet

@@ -89,6 +89,8 @@ class Conversation(models.Model):
             # /metrics on every scrape: conversations by status and the oldest handoff among
             # those waiting, read from this index alone.
             models.Index(fields=["status", "handoff_requested_at"], name="conversation_metrics_idx"),
+            # Analytics (analytics.metrics): a period's conversations, by when they were created.
+            models.Index(fields=["created_at"], name="conversation_created_idx"),
         ]
 
     def __str__(self) -> str:

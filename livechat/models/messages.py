@@ -160,6 +160,12 @@ class Message(models.Model):
                 condition=Q(direction="out", status__in=["pending", "failed"]),
                 name="message_outbound_trouble_idx",
             ),
+            # Analytics' LINE sends: outbound messages sent in a period, by reply or push.
+            models.Index(
+                fields=["sent_at", "sent_via"],
+                condition=Q(direction="out", sent_at__isnull=False),
+                name="message_sent_out_idx",
+            ),
         ]
 
     def __str__(self) -> str:

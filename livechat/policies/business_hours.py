@@ -36,6 +36,11 @@ class Schedule:
     weekly: dict[int, tuple[Period, ...]] = field(default_factory=dict)  # weekday 0 = Monday
     holidays: dict[date, tuple[Period, ...]] = field(default_factory=dict)  # () = closed all day
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
+    # periods_on's answers: a schedule never changes (an edit makes a new one), and analytics asks
+    # business_seconds about the same few hundred days for every conversation of a period.
+    _periods: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def always_open(self) -> bool:
@@ -47,6 +52,12 @@ class Schedule:
 
     def periods_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The day's open periods as aware datetimes, in order, overlapping ones merged."""
+        known = self._periods.get(day)
+        if known is None:
+            known = self._periods[day] = self._compute_periods(day)
+        return known
+
+    def _compute_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         local = self.holidays.get(day)
         if local is None:
             local = self.weekly.get(day.weekday(), ()) if self.has_weekly else ALL_DAY
