@@ -306,7 +306,7 @@ class SlaAlertAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(AuditedAdmin):
     list_display = ("name", "colour", "created_at")
     search_fields = ("name",)
 

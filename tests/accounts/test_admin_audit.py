@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditLog, User
-from livechat.models import AutoReply, CannedResponse, HandoffKeyword, Holiday, ServiceSettings
+from livechat.models import AutoReply, CannedResponse, HandoffKeyword, Holiday, Label, ServiceSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,17 @@ def test_service_settings_and_a_deleted_holiday_are_recorded(admin_client: Clien
     assert row.kind == "settings_changed"
     assert row.changes["date"] == ["2026-12-10", None]
     assert row.changes["name"] == ["Constitution Day", None]
+
+
+def test_a_label_renamed_in_admin_is_recorded(admin_client: Client) -> None:
+    label = Label.objects.create(name="VIP", colour="#aa0000")
+    admin_client.post(
+        f"/admin/livechat/label/{label.pk}/change/",
+        {"name": "ลูกค้าสำคัญ", "colour": "#aa0000"},
+        REMOTE_ADDR=ADDRESS,
+    )
+
+    [row] = _changes(admin_client)
+    assert row.kind == "settings_changed"
+    assert row.address == ADDRESS
+    assert row.changes == {"name": ["VIP", "ลูกค้าสำคัญ"]}
