@@ -9,18 +9,15 @@ a browser in another time zone (or with a wrong clock) still asks for the desk's
 gets the server's time too, to notice midnight in TIME_ZONE when it stays open (a wall screen).
 """
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from livechat.console import access
 from livechat.conversations import permissions
 
 # Stable public names (PRODUCT §4): the API the page reads and the CSV it links to.
@@ -35,18 +32,7 @@ def may_view_analytics(user: Any) -> bool:
     return permissions.is_team_member(user) and bool(user.is_supervisor)
 
 
-def dashboard_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_team_member(request.user):
-            return render(request, "console/no_team_role.html", status=403)
-        if not may_view_analytics(request.user):
-            return render(request, "analytics/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+dashboard_page = access.staff_page(may_view_analytics, "analytics/forbidden.html")
 
 
 @require_GET

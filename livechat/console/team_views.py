@@ -14,57 +14,25 @@ consistent with the database, whichever daphne process answers.
 """
 
 import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, cast
+from typing import cast
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from livechat.console import team_board
+from livechat.console import access, team_board
 from livechat.conversations import actions, permissions
 from livechat.conversations.permissions import ActionRefused
 
 REFRESH_SECONDS = 5
+supervisor_page = access.staff_page(permissions.may_supervise_team, "console/team_forbidden.html")
+supervisor_json = access.staff_json(
+    permissions.may_supervise_team, "Only supervisors and admins may use the team board."
+)
 REFUSED_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 400, "invalid_state": 409}
-
-
-def _forbidden_json() -> JsonResponse:
-    return JsonResponse(
-        {"code": "forbidden", "message": "Only supervisors and admins may use the team board."}, status=403
-    )
-
-
-def supervisor_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_team_member(request.user):
-            return render(request, "console/no_team_role.html", status=403)
-        if not permissions.may_supervise_team(request.user):
-            return render(request, "console/team_forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def supervisor_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return JsonResponse({"code": "unauthenticated", "message": "Sign in first."}, status=401)
-        if not permissions.may_supervise_team(request.user):
-            return _forbidden_json()
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @require_GET

@@ -5,12 +5,9 @@ page; the JSON endpoints answer 401/403 instead (they are called by the page's s
 Everything a view shows comes from livechat.console.queries, in a fixed number of queries.
 """
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -20,7 +17,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from livechat.console import queries
+from livechat.console import access, queries
 from livechat.conversations import permissions
 from livechat.delivery import circuit, usage
 from livechat.models import Message
@@ -33,42 +30,13 @@ STICKER_PACKAGES: list[dict[str, Any]] = [
     {"package_id": "11537", "sticker_ids": [str(i) for i in range(52002734, 52002774)]},
 ]
 
+console_page = access.staff_page()
+console_json = access.staff_json()
+
 
 def _me(request: HttpRequest) -> User:
     """The signed-in team member (console_page / console_json let no one else through)."""
     return cast(User, request.user)
-
-
-def console_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A console page: anonymous → login page (with ?next=); signed in without a team role →
-    403, with a page that says why and what to ask for."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_team_member(request.user):
-            return render(request, "console/no_team_role.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def console_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A console JSON endpoint: 401 when signed out, 403 when not a team member."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return JsonResponse({"code": "unauthenticated", "message": "Sign in first."}, status=401)
-        if not permissions.is_team_member(request.user):
-            return JsonResponse(
-                {"code": "forbidden", "message": "Only members of the support team may use the console."},
-                status=403,
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _not_found(conversation_id: int) -> JsonResponse:

@@ -7,26 +7,23 @@ edits only their own (livechat.conversations.canned.may_edit) — anything else 
 changes nothing. Each save or deletion writes one `settings_changed` audit row (changes.record).
 """
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any, cast
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from livechat.console import access
 from livechat.console.settings import changes
 from livechat.console.settings.canned_forms import CannedResponseForm
-from livechat.conversations import canned, permissions
+from livechat.conversations import canned
 from livechat.line import hosted_images
 from livechat.models import CannedResponse
 
@@ -41,17 +38,7 @@ AUDITED_FIELDS = (
     "is_active",
 )
 
-
-def team_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_team_member(request.user):
-            return render(request, "console/no_team_role.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+team_page = access.staff_page()
 
 
 def _target(response: CannedResponse) -> str:

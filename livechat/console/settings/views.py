@@ -12,22 +12,19 @@ every save ends in that copy's forget() once the transaction commits, so every p
 the committed rows — a forget() before the commit could let another process reload the old ones.
 """
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from livechat.console import access
 from livechat.console.settings import changes
 from livechat.console.settings.forms import (
     SERVICE_FIELDS,
@@ -52,18 +49,7 @@ SECTIONS = [
 ]
 
 
-def settings_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_team_member(request.user):
-            return render(request, "console/no_team_role.html", status=403)
-        if not permissions.may_manage_settings(request.user):
-            return render(request, "console/settings/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+settings_page = access.staff_page(permissions.may_manage_settings, "console/settings/forbidden.html")
 
 
 def _page(request: HttpRequest, section: str, template: str, context: dict[str, Any]) -> HttpResponse:
