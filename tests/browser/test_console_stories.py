@@ -16,6 +16,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,18 +122,25 @@ def _recreate_database(url: str, name: str, *, drop_only: bool = False) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    home = tmp_path_factory.mktemp("console-stories")
+@contextmanager
+def story_cluster(
+    tmp_path_factory: pytest.TempPathFactory, name: str, redis_db: str, setup: tuple[str, ...] = ()
+) -> Iterator[Cluster]:
+    """A daphne (and its database, Redis db and team) of a story module's own; `setup` are Python
+    snippets run by `manage.py shell` before the server starts (e.g. a setting the story needs).
+
+    Each module has its own PostgreSQL database and Redis db, so two story modules may run at
+    once on a developer's machine."""
+    home = tmp_path_factory.mktemp(name)
     base_url = os.environ.get("DATABASE_URL", "")
     postgres_name = ""
     if base_url.startswith(("postgres://", "postgresql://")):
         _, base_name = _postgres_admin(base_url)
-        postgres_name = f"{base_name}_console_stories"[:63]
+        postgres_name = f"{base_name}_{name.replace('-', '_')}"[:63]
         _recreate_database(base_url, postgres_name)
         database_url = urlsplit(base_url)._replace(path=f"/{postgres_name}").geturl()
     else:
-        database_url = f"sqlite:///{home / 'console.sqlite3'}"
+        database_url = f"sqlite:///{home / 'stories.sqlite3'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LINE_", "DJANGO_"))}
     env.update(
         {
@@ -141,7 +149,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "DEBUG": "0",
             "HTTPS_ONLY": "0",
             "SIMULATOR_CONTROL_TOKEN": CONTROL_TOKEN,
-            "SECRET_KEY": "console-stories-secret",
+            "SECRET_KEY": f"{name}-secret",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LINE_SIMULATOR": "1",
             "STATIC_ROOT": str(home / "static"),
@@ -152,7 +160,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if os.environ.get("REDIS_URL"):
         # A Redis database of its own: the in-process tests flush theirs before every test, and
         # the stories' presence and cache must outlive those flushes (and start empty).
-        env["REDIS_URL"] = urlsplit(os.environ["REDIS_URL"])._replace(path="/2").geturl()
+        env["REDIS_URL"] = urlsplit(os.environ["REDIS_URL"])._replace(path=redis_db).geturl()
         flush_redis(env["REDIS_URL"])
     primary = Daphne(free_port(), env, home / "daphne-1.log")
     servers = Cluster(primary=primary, env=env, home=home)
@@ -167,6 +175,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "    User.objects.create_user(username=username, password='pw-' + username, display_name=name,"
         " role='operator', is_staff=True)\n",
     )
+    for snippet in setup:
+        servers.manage("shell", "-c", snippet)
     primary.start()
     try:
         yield servers
@@ -176,6 +186,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             servers.secondary.stop()
         if postgres_name:
             _recreate_database(base_url, postgres_name, drop_only=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with story_cluster(tmp_path_factory, "console-stories", "/2") as servers:
+        yield servers
 
 
 # --- People -------------------------------------------------------------------------------------

@@ -6,25 +6,17 @@ when DATABASE_URL / REDIS_URL say so), a database of this module's own. Operator
 of each pane go to test-artifacts/.
 """
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.processes import flush_redis, free_port
 from tests.browser.test_console_stories import (
-    CONTROL_TOKEN,
-    OPERATORS,
     Cluster,
-    Daphne,
     Person,
-    _postgres_admin,
-    _recreate_database,
     claim,
     customer,
     messages,
@@ -35,6 +27,7 @@ from tests.browser.test_console_stories import (
     reply,
     row,
     say,
+    story_cluster,
 )
 
 pytestmark = pytest.mark.browser
@@ -46,62 +39,13 @@ REDIS_DB = "/12"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    home = tmp_path_factory.mktemp("phone-stories")
-    base_url = os.environ.get("DATABASE_URL", "")
-    postgres_name = ""
-    if base_url.startswith(("postgres://", "postgresql://")):
-        _, base_name = _postgres_admin(base_url)
-        postgres_name = f"{base_name}_phone_stories"[:63]
-        _recreate_database(base_url, postgres_name)
-        database_url = urlsplit(base_url)._replace(path=f"/{postgres_name}").geturl()
-    else:
-        database_url = f"sqlite:///{home / 'phone.sqlite3'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LINE_", "DJANGO_"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "HTTPS_ONLY": "0",
-            "SIMULATOR_CONTROL_TOKEN": CONTROL_TOKEN,
-            "SECRET_KEY": "phone-stories-secret",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LINE_SIMULATOR": "1",
-            "STATIC_ROOT": str(home / "static"),
-            "MEDIA_ROOT": str(home / "media"),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = urlsplit(os.environ["REDIS_URL"])._replace(path=REDIS_DB).geturl()
-        flush_redis(env["REDIS_URL"])
-    primary = Daphne(free_port(), env, home / "daphne-1.log")
-    servers = Cluster(primary=primary, env=env, home=home)
-    servers.manage("migrate", "--noinput", "-v0")
-    servers.manage("collectstatic", "--noinput", "-v0")
-    team = ", ".join(f"({u!r}, {n!r})" for u, n in OPERATORS.items())
-    servers.manage(
-        "shell",
-        "-c",
-        "from accounts.models import User\n"
-        f"for username, name in [{team}]:\n"
-        "    User.objects.create_user(username=username, password='pw-' + username, display_name=name,"
-        " role='operator', is_staff=True)\n",
-    )
     # The supervisors asked for a rating when a chat closes (CSAT); set before the server starts.
-    servers.manage(
-        "shell",
-        "-c",
+    csat_on = (
         "from livechat.models import ServiceSettings\n"
-        "ServiceSettings.objects.update_or_create(pk=1, defaults={'csat_enabled': True})\n",
+        "ServiceSettings.objects.update_or_create(pk=1, defaults={'csat_enabled': True})\n"
     )
-    primary.start()
-    try:
+    with story_cluster(tmp_path_factory, "phone-stories", REDIS_DB, setup=(csat_on,)) as servers:
         yield servers
-    finally:
-        primary.stop()
-        if postgres_name:
-            _recreate_database(base_url, postgres_name, drop_only=True)
 
 
 @pytest.fixture
