@@ -345,7 +345,9 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     expect(page.get_by_test_id("preset-custom")).to_have_attribute("aria-pressed", "true")
     expect(card(page, "conversations").get_by_test_id("kpi-value")).to_have_text("80")
     custom = (today - timedelta(days=3)).isoformat(), today.isoformat()
-    expect(csv).to_have_attribute("href", f"/analytics/export.csv?start={custom[0]}&end={custom[1]}")
+    expect(csv).to_have_attribute(
+        "href", f"/analytics/export.csv?start={custom[0]}&end={custom[1]}&business_hours=1"
+    )
     assert {(q["start"], q["end"]) for q in stand_in.asked("heatmap")} == {custom}
     stand_in.requests.clear()
     page.get_by_test_id("range-start").fill((today + timedelta(days=5)).isoformat())
@@ -403,7 +405,7 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     with page.expect_response(lambda response: f"/heatmap?start={tomorrow}&end={tomorrow}" in response.url):
         page.clock.fast_forward(int((next_midnight - now).total_seconds() * 1000) + 60_000)
     expect(page.get_by_test_id("download-csv")).to_have_attribute(
-        "href", f"/analytics/export.csv?start={tomorrow}&end={tomorrow}"
+        "href", f"/analytics/export.csv?start={tomorrow}&end={tomorrow}&business_hours=1"
     )
     expect(page.get_by_test_id("preset-today")).to_have_attribute("aria-pressed", "true")
     assert errors == []
