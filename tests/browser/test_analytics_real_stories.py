@@ -117,6 +117,15 @@ def numbers(page: Page, chart: str) -> Any:
     return page.get_by_test_id(f"chart-{chart}").get_by_test_id("chart-table").locator("td")
 
 
+def ticks(page: Page, chart: str) -> list[str]:
+    """The labels of a chart's value axis, as Chart.js drew them."""
+    return page.evaluate(
+        "(id) => Chart.getChart(document.querySelector(`[data-testid=chart-${id}] canvas`))"
+        ".scales.y.ticks.map((tick) => tick.label)",
+        chart,
+    )
+
+
 def local(day: date, hh: int, mm: int) -> str:
     """A local time as the CSV writes it (Asia/Bangkok: +07:00, no daylight saving)."""
     return f"{day.isoformat()}T{hh:02d}:{mm:02d}:00+07:00"
@@ -168,6 +177,8 @@ def test_a_supervisor_reads_known_figures_changes_the_period_and_hours_and_downl
     # The charts' numbers: a day per row, from 6 days ago to today.
     expect(numbers(page, "trend-conversations")).to_have_text(["0", "0", "0", "2", "1", "1", "0"])
     expect(numbers(page, "trend-wait_p50")).to_have_text(["—", "—", "—", "—", "3 min", "20 min", "—"])
+    # Its axis in round times (not Chart.js' own 200 s steps, "3 min 20 s").
+    assert ticks(page, "trend-wait_p50") == ["0 s", "5 min", "10 min", "15 min", "20 min"]
     expect(numbers(page, "funnel")).to_have_text(["4", "3", "2", "2", "2", "2"])
     expect(numbers(page, "csat-distribution")).to_have_text(["0", "0", "1", "0", "1"])
     expect(numbers(page, "line-cost")).to_have_text(["3", "1"])  # replies, pushes
@@ -259,4 +270,31 @@ def test_a_supervisor_reads_known_figures_changes_the_period_and_hours_and_downl
             "", "", "", "", "0", "", "",
         ],
     ]  # fmt: skip
+
+    # Today: nothing yet. Every section says so without an error; the trends go by the hour.
+    page.get_by_test_id("preset-today").click()
+    expect(page).to_have_url(re.compile(r"\?preset=today&business_hours=1$"))
+    expect(value(page, "conversations")).to_have_text("0")
+    expect(card(page, "conversations").get_by_test_id("kpi-change")).to_contain_text(
+        "−100.0%"
+    )  # a, yesterday
+    expect(value(page, "wait_seconds")).to_have_text("—")
+    expect(card(page, "wait_seconds").get_by_test_id("kpi-detail")).to_have_text("ยังไม่มีข้อมูล")
+    expect(card(page, "sla_first_response").get_by_test_id("kpi-detail")).to_have_text(
+        "เป้าหมาย 5 นาที · ทันเวลา 0 จาก 0"
+    )
+    expect(numbers(page, "trend-conversations")).to_have_count(24)
+    expect(numbers(page, "trend-conversations")).to_have_text(["0"] * 24)
+    assert ticks(page, "trend-wait_p50") == ["0 วินาที", "1 นาที"]  # not "0 s, 0 s, 1 s, 1 s"
+    assert ticks(page, "trend-csat_average")[-1] == "5.00"  # a rating's scale, even empty
+    expect(numbers(page, "funnel")).to_have_text(["0"] * 6)
+    expect(numbers(page, "csat-distribution")).to_have_text(["0"] * 5)
+    expect(numbers(page, "line-cost")).to_have_text(["0", "0"])
+    assert sum(int(text) for text in heat.all_text_contents()) == 0
+    expect(page.get_by_test_id("operators-empty")).to_have_text("ไม่มีการรับเรื่องในช่วงเวลานี้")
+    expect(page.get_by_test_id("live-badge")).to_be_visible()
+    with page.expect_download() as download:
+        csv_link.click()
+    assert Path(download.value.path()).read_bytes() == ("\ufeff" + ",".join(HEADER) + "\r\n").encode()
+    page.screenshot(path=artifacts / "analytics-real-4-today-empty.png", full_page=True)
     assert errors == []
