@@ -22,8 +22,8 @@ const CARDS = [
   { key: "csat_satisfied", label: gettext("Satisfied (4–5)"), kind: "percent", better: "up", value: (s) => s.csat?.satisfied_percent ?? null },
   { key: "csat_response_rate", label: gettext("Survey response rate"), kind: "percent", better: "up", value: (s) => s.csat?.response_rate ?? null },
   { key: "fcr_percent", label: gettext("Resolved at first contact"), kind: "percent", better: "up", value: (s) => s.fcr_percent },
-  { key: "sla_first_response", label: gettext("First-response SLA met"), kind: "percent", better: "up", value: (s) => s.sla?.first_response?.hit_rate ?? null },
-  { key: "sla_resolution", label: gettext("Resolution SLA met"), kind: "percent", better: "up", value: (s) => s.sla?.resolution?.hit_rate ?? null },
+  { key: "sla_first_response", label: gettext("First-response SLA met"), kind: "percent", better: "up", value: (s) => s.sla?.first_response?.hit_rate ?? null, sla: "first_response" },
+  { key: "sla_resolution", label: gettext("Resolution SLA met"), kind: "percent", better: "up", value: (s) => s.sla?.resolution?.hit_rate ?? null, sla: "resolution" },
 ];
 
 function show(kind, value) {
@@ -44,7 +44,8 @@ export function change(kind, now, before) {
     return { direction, text: interpolate(gettext("%(sign)s%(points)s pts"), { sign, points: format.number(Math.abs(diff), 1) }) };
   }
   if (kind === "rating") return { direction, text: `${sign}${format.number(Math.abs(diff), 2)}` };
-  if (before === 0) return now === 0 ? { direction, text: "±0%" } : null;
+  // From zero a percentage means nothing: the change itself says it ("+2" against 0).
+  if (before === 0) return now === 0 ? { direction, text: "±0%" } : { direction, text: `${sign}${show(kind, Math.abs(diff))}` };
   return { direction, text: `${sign}${format.number(Math.abs(diff / before) * 100, 1)}%` };
 }
 
@@ -65,12 +66,25 @@ function changeLine(card, now, before) {
   );
 }
 
+/** An SLA card's target and tally: "target 5 min · 3 of 5 met", or that no target is set (its
+ * hit rate is then no figure at all). */
+function slaLine(card, summary) {
+  const sla = summary.sla?.[card.sla];
+  if (!sla) return null;
+  if (sla.target_seconds === null) return h("p", { class: "kpi-detail muted", "data-testid": "kpi-detail", text: gettext("No target set") });
+  const tally = interpolate(gettext("%(met)s of %(measured)s met"), { met: format.number(sla.met), measured: format.number(sla.measured) });
+  const text = typeof sla.target_seconds === "number" ? `${interpolate(gettext("target %(target)s"), { target: format.seconds(sla.target_seconds) })} · ${tally}` : tally;
+  return h("p", { class: "kpi-detail muted", "data-testid": "kpi-detail", text });
+}
+
 function detailLine(card, summary) {
+  if (card.sla) return slaLine(card, summary);
   if (!card.detail) return null;
   const figure = summary[card.detail];
-  if (!figure || !figure.count) return h("p", { class: "kpi-detail muted", text: gettext("Nothing measured") });
+  if (!figure || !figure.count) return h("p", { class: "kpi-detail muted", "data-testid": "kpi-detail", text: gettext("Nothing measured") });
   return h("p", {
     class: "kpi-detail muted",
+    "data-testid": "kpi-detail",
     text: interpolate(gettext("median · p90 %(p90)s · %(count)s measured"), { p90: format.seconds(figure.p90), count: format.number(figure.count) }),
   });
 }

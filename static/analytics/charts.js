@@ -33,7 +33,7 @@ function numbersTable(title, labels, series, show, firstHeader) {
  * A figure: title, a chart (a picture for the eye, with a label that points to the table), and a
  * "Show the numbers" table. spec = {id, title, type: "line"|"bar"|"doughnut", labels,
  * series: [{label, data}], show: value → text, firstHeader, horizontal, integer (counts: no
- * fractional ticks), note}.
+ * fractional ticks), stepSize, max, suggestedMax (the value axis), note}.
  */
 export function figure(spec) {
   const canvas = h("canvas", {
@@ -85,7 +85,13 @@ export function figure(spec) {
           : {
               [spec.horizontal ? "x" : "y"]: {
                 beginAtZero: true,
-                ticks: { precision: spec.integer ? 0 : undefined, callback: (value) => spec.show(value) },
+                max: spec.max,
+                suggestedMax: spec.suggestedMax,
+                ticks: {
+                  precision: spec.integer ? 0 : undefined,
+                  stepSize: spec.stepSize,
+                  callback: (value) => spec.show(value),
+                },
               },
             },
       },

@@ -7,7 +7,7 @@
  *   controls      preset-today, preset-7d, preset-30d, preset-month, preset-custom [aria-pressed],
  *                 range-start, range-end, business-hours-toggle, download-csv, range-label,
  *                 live-badge, dashboard-error, language-th, language-en
- *   sections      kpi-cards > kpi-card [data-kpi] > kpi-value, kpi-change [data-direction];
+ *   sections      kpi-cards > kpi-card [data-kpi] > kpi-value, kpi-change [data-direction], kpi-detail;
  *                 trend-charts > chart-trend-<metric>; heatmap > heatmap-cell [data-weekday,
  *                 data-hour]; funnel > chart-funnel; operators > operator-row; csat >
  *                 chart-csat-distribution; line-cost > chart-line-cost; every chart's chart-table
@@ -60,7 +60,8 @@ function showState() {
   window.history.replaceState(null, "", search);
   // Switching the language comes back to the same period.
   document.querySelector("[data-testid=language-form] input[name=next]").value = `${window.location.pathname}${search}`;
-  const csv = new URLSearchParams({ start: state.start, end: state.end });
+  // The CSV of what the page shows: its durations count business hours too when the switch is on.
+  const csv = new URLSearchParams(periodParams(state, state.businessHours));
   byTestId("download-csv").href = `${config.export_csv}?${csv}`;
 }
 

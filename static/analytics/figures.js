@@ -12,25 +12,44 @@ const TRENDS = [
   { key: "claimed", integer: true, title: gettext("Claimed"), show: count },
   { key: "abandoned", integer: true, title: gettext("Abandoned"), show: count },
   { key: "bot_contained", integer: true, title: gettext("Answered by the bot alone"), show: count },
-  { key: "wait_p50", title: gettext("Median wait before a claim"), show: format.seconds },
-  { key: "first_response_p50", title: gettext("Median first response"), show: format.seconds },
-  { key: "resolution_p50", title: gettext("Median resolution"), show: format.seconds },
-  { key: "csat_average", title: gettext("CSAT average (1–5)"), show: rating },
+  { key: "wait_p50", title: gettext("Median wait before a claim"), show: format.seconds, duration: true },
+  { key: "first_response_p50", title: gettext("Median first response"), show: format.seconds, duration: true },
+  { key: "resolution_p50", title: gettext("Median resolution"), show: format.seconds, duration: true },
+  { key: "csat_average", title: gettext("CSAT average (1–5)"), show: rating, max: 5 },
 ];
+
+// Steps a time axis reads well in: seconds, minutes, hours, days.
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+const DAY = 86400;
+
+/** The step of a time axis up to `most` seconds: at most six steps, each a round time (Chart.js'
+ * own steps are round numbers of seconds — "3 min 20 s" — or, below a few seconds, fractions
+ * that round to the same label twice). No figure at all: a minute. */
+export function timeStep(most) {
+  if (!most) return 60;
+  return TIME_STEPS.find((step) => most / step <= 6) ?? Math.ceil(most / 6 / DAY) * DAY;
+}
 
 export function trends(timeseries) {
   const labels = timeseries.points.map((point) => format.bucket(point.bucket));
   const firstHeader = timeseries.interval === "hour" ? gettext("Hour") : gettext("Day");
-  return TRENDS.map((metric) => ({
-    id: `trend-${metric.key}`,
-    title: metric.title,
-    type: "line",
-    labels,
-    firstHeader,
-    show: metric.show,
-    integer: Boolean(metric.integer),
-    series: [{ label: metric.title, data: timeseries.points.map((point) => point[metric.key]) }],
-  }));
+  return TRENDS.map((metric) => {
+    const data = timeseries.points.map((point) => point[metric.key]);
+    const step = metric.duration ? timeStep(Math.max(0, ...data.filter((value) => value !== null))) : undefined;
+    return {
+      id: `trend-${metric.key}`,
+      title: metric.title,
+      type: "line",
+      labels,
+      firstHeader,
+      show: metric.show,
+      integer: Boolean(metric.integer),
+      max: metric.max,
+      stepSize: step,
+      suggestedMax: step,
+      series: [{ label: metric.title, data }],
+    };
+  });
 }
 
 const FUNNEL_STEPS = {

@@ -20,7 +20,7 @@ export function percent(value) {
   return value === null || value === undefined ? NONE : `${number(value, 1)}%`;
 }
 
-/** 42 → "42 s", 120 → "2 min", 305 → "5 min 5 s", 4000 → "1 h 6 min". */
+/** 42 → "42 s", 120 → "2 min", 305 → "5 min 5 s", 3600 → "1 h", 4000 → "1 h 6 min". */
 export function seconds(value) {
   if (value === null || value === undefined) return NONE;
   const s = Math.round(value);
@@ -31,6 +31,7 @@ export function seconds(value) {
     return interpolate(gettext("%(minutes)s min %(seconds)s s"), { minutes, seconds: s % 60 });
   }
   const hours = Math.floor(minutes / 60);
+  if (minutes % 60 === 0) return interpolate(gettext("%(hours)s h"), { hours });
   return interpolate(gettext("%(hours)s h %(minutes)s min"), { hours, minutes: minutes % 60 });
 }
 

@@ -1,11 +1,12 @@
 """The analytics dashboard (/analytics/) as a supervisor lives it, in a real browser.
 
 The page is served by the production-like daphne of tests/browser/conftest.py (`live_daphne`).
-The numbers it draws come from the analytics API (/api/v1/analytics/…, PRODUCT §10), which is
-built on another branch: here a TEST-ONLY stand-in answers those requests inside the browser
-(Playwright's `page.route`) with fixed JSON in the exact shapes of the contract (HELPERS.md,
-"Analytics API shapes"), so the story tests the page alone. Once the API is merged, the stand-in
-can go and the story read the real endpoints.
+The numbers it draws come from the analytics API (/api/v1/analytics/…, PRODUCT §10): here a
+TEST-ONLY stand-in answers those requests inside the browser (Playwright's `page.route`) with
+fixed JSON in the exact shapes of the contract (HELPERS.md, "Analytics API shapes"), so these
+stories reach what real rows hardly can: large figures, API refusals, an impossible range, the
+live refresh and midnight on a fake clock. The page on the real API and CSV, with rows written
+to its database, is tests/browser/test_analytics_real_stories.py.
 """
 
 import json
@@ -78,9 +79,9 @@ class AnalyticsStandIn:
                 "distribution": {"1": 0, "2": 1, "3": 1, "4": 3, "5": 5},
             },
             "fcr_percent": 75.0,
-            "sla": {
-                "first_response": {"measured": 10, "met": 9, "hit_rate": 90.0},
-                "resolution": {"measured": 0, "met": 0, "hit_rate": None},
+            "sla": {  # the real API's shape when the resolution target is cleared
+                "first_response": {"target_seconds": 300, "measured": 10, "met": 9, "hit_rate": 90.0},
+                "resolution": {"target_seconds": None, "measured": 0, "met": None, "hit_rate": None},
             },
             "line": {"reply_sends": 120, "push_sends": 30},
             "period": {
@@ -274,6 +275,10 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     expect(wait_change).to_have_attribute("data-quality", "good")  # shorter waits are good news
     expect(card(page, "csat_satisfied").get_by_test_id("kpi-change")).to_contain_text("+10.0 pts")
     expect(card(page, "sla_resolution").get_by_test_id("kpi-value")).to_have_text("—")
+    expect(card(page, "sla_resolution").get_by_test_id("kpi-detail")).to_have_text("No target set")
+    expect(card(page, "sla_first_response").get_by_test_id("kpi-detail")).to_have_text(
+        "target 5 min · 9 of 10 met"
+    )
     summaries = {(q["start"], q["end"]) for q in stand_in.asked("summary")}
     assert summaries == {week, before}
     assert stand_in.asked("timeseries")[0]["interval"] == "day"
@@ -345,7 +350,9 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     expect(page.get_by_test_id("preset-custom")).to_have_attribute("aria-pressed", "true")
     expect(card(page, "conversations").get_by_test_id("kpi-value")).to_have_text("80")
     custom = (today - timedelta(days=3)).isoformat(), today.isoformat()
-    expect(csv).to_have_attribute("href", f"/analytics/export.csv?start={custom[0]}&end={custom[1]}")
+    expect(csv).to_have_attribute(
+        "href", f"/analytics/export.csv?start={custom[0]}&end={custom[1]}&business_hours=1"
+    )
     assert {(q["start"], q["end"]) for q in stand_in.asked("heatmap")} == {custom}
     stand_in.requests.clear()
     page.get_by_test_id("range-start").fill((today + timedelta(days=5)).isoformat())
@@ -403,7 +410,7 @@ def test_a_supervisor_reads_the_dashboard_changes_the_period_and_hours_and_switc
     with page.expect_response(lambda response: f"/heatmap?start={tomorrow}&end={tomorrow}" in response.url):
         page.clock.fast_forward(int((next_midnight - now).total_seconds() * 1000) + 60_000)
     expect(page.get_by_test_id("download-csv")).to_have_attribute(
-        "href", f"/analytics/export.csv?start={tomorrow}&end={tomorrow}"
+        "href", f"/analytics/export.csv?start={tomorrow}&end={tomorrow}&business_hours=1"
     )
     expect(page.get_by_test_id("preset-today")).to_have_attribute("aria-pressed", "true")
     assert errors == []
