@@ -12,21 +12,18 @@ the live refresh — on a stand-in API.)
 import csv
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from analytics.export import HEADER
 from tests.browser import test_console_stories as stories
-from tests.browser.processes import flush_redis, free_port, run_manage
 
 pytestmark = pytest.mark.browser
 
@@ -47,43 +44,9 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    home = tmp_path_factory.mktemp("analytics-stories")
-    base_url = os.environ.get("DATABASE_URL", "")
-    postgres_name = ""
-    if base_url.startswith(("postgres://", "postgresql://")):
-        postgres_name = f"{urlsplit(base_url).path.lstrip('/')}_analytics_stories"[:63]
-        stories._recreate_database(base_url, postgres_name)
-        database_url = urlsplit(base_url)._replace(path=f"/{postgres_name}").geturl()
-    else:
-        database_url = f"sqlite:///{home / 'analytics.sqlite3'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LINE_", "DJANGO_"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "HTTPS_ONLY": "0",
-            "SECRET_KEY": "analytics-stories-secret",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LINE_SIMULATOR": "1",
-            "STATIC_ROOT": str(home / "static"),
-            "MEDIA_ROOT": str(home / "media"),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    if env.get("REDIS_URL"):
-        flush_redis(env["REDIS_URL"])  # the business hours and SLA policy are cached there
-    run_manage(env, "migrate", "--noinput", "-v0")
-    run_manage(env, "collectstatic", "--noinput", "-v0")
-    written = run_manage(env, "shell", "-c", "from tests.browser.analytics_rows import write; write()")
-    daphne = stories.Daphne(free_port(), env, home / "daphne.log")
-    daphne.start()
-    try:
-        yield Desk(daphne=daphne, ids=json.loads(written.strip().splitlines()[-1]))
-    finally:
-        daphne.stop()
-        if postgres_name:
-            stories._recreate_database(base_url, postgres_name, drop_only=True)
+    write_rows = "from tests.browser.analytics_rows import write; write()"
+    with stories.story_cluster(tmp_path_factory, "analytics-stories", "/13", setup=(write_rows,)) as servers:
+        yield Desk(daphne=servers.primary, ids=json.loads(servers.setup_output[0].strip().splitlines()[-1]))
 
 
 @pytest.fixture

@@ -85,6 +85,8 @@ class Cluster:
     env: dict[str, str]
     home: Path
     secondary: Daphne | None = None
+    # What each of story_cluster's `setup` snippets printed, in order.
+    setup_output: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -176,7 +178,7 @@ def story_cluster(
         " role='operator', is_staff=True)\n",
     )
     for snippet in setup:
-        servers.manage("shell", "-c", snippet)
+        servers.setup_output.append(servers.manage("shell", "-c", snippet))
     primary.start()
     try:
         yield servers
