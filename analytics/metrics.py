@@ -48,6 +48,7 @@ from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay,
 from django.utils import timezone
 
 from accounts.models import User
+from analytics import calendar as calendars
 from analytics.period import Period
 from livechat.models import Conversation, ConversationEvent, Message
 from livechat.policies import business_hours, service
@@ -281,28 +282,11 @@ def _csat(row: Mapping[str, Any]) -> dict[str, Any]:
 def summary(period: Period) -> dict[str, Any]:
     """PRODUCT §10's summary: counts, durations, transfers, CSAT, FCR, SLA and LINE sends."""
     period_conversations = conversations(period)
-    sql = in_sql(period)
-    totals = period_conversations.aggregate(**_counts(), **(_sql_durations(SPANS) if sql else {}))
-    # One pass over the handed-off rows, streamed (a year is 100,000s of them): the SLA tally,
-    # and the durations too when Python computes them.
-    rows = period_conversations.filter(HANDED_OFF).values(*TIMES).iterator(chunk_size=ROWS_CHUNK)
-    values: dict[str, list[float]] = {key: [] for key in SPANS}
-    seconds = clock(period)
-
-    def collecting() -> Iterator[Mapping[str, Any]]:
-        for row in rows:
-            if not sql:
-                for key, found in values.items():
-                    value = span(row, key, seconds)
-                    if value is not None:
-                        found.append(value)
-            yield row
-
-    sla_figures = sla(collecting())
-    if sql:
-        durations = {key: _sql_described(totals, key) for key in SPANS}
+    totals = period_conversations.aggregate(**_counts())
+    if connection.vendor == "postgresql":
+        durations, sla_figures = _timed_in_sql(period, period_conversations)
     else:
-        durations = {key: describe(values[key]) for key in SPANS}
+        durations, sla_figures = _timed_in_python(period, period_conversations)
     transfers = ConversationEvent.objects.filter(
         conversation__in=period_conversations.values("pk"), kind__in=TRANSFER_KINDS
     ).count()
@@ -318,6 +302,135 @@ def summary(period: Period) -> dict[str, Any]:
         "sla": sla_figures,
         "line": line_sends(period),
     }
+
+
+Timed = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+
+
+def _timed_in_python(period: Period, period_conversations: QuerySet[Conversation]) -> Timed:
+    """SQLite: one pass over the handed-off rows, streamed, for the durations and the SLA."""
+    rows = period_conversations.filter(HANDED_OFF).values(*TIMES).iterator(chunk_size=ROWS_CHUNK)
+    values: dict[str, list[float]] = {key: [] for key in SPANS}
+    seconds = clock(period)
+
+    def collecting() -> Iterator[Mapping[str, Any]]:
+        for row in rows:
+            for key, found in values.items():
+                value = span(row, key, seconds)
+                if value is not None:
+                    found.append(value)
+            yield row
+
+    sla_figures = sla(collecting())
+    return {key: describe(values[key]) for key in SPANS}, sla_figures
+
+
+SLA_SPANS = {"first_response": "first_response_seconds", "resolution": "resolution_seconds"}
+
+
+def _timed_in_sql(period: Period, period_conversations: QuerySet[Conversation]) -> Timed:
+    """PostgreSQL: the durations (wall or business seconds) and the SLA tallies in one query over
+    the handed-off rows — business seconds through analytics.calendar, the same figures as
+    `Schedule.business_seconds` gives in `sla` and `_timed_in_python`."""
+    policy = service.sla_policy()
+    schedule = business_hours.schedule()
+    targets = {name: getattr(policy, key) for name, key in SLA_SPANS.items()}
+    needs_business = period.business_hours or (
+        policy.business_hours_only and any(target is not None for target in targets.values())
+    )
+    calendar = None
+    if needs_business and not schedule.always_open:
+        start, end = period.bounds
+        calendar = calendars.build(schedule, start, max(end, timezone.now()) + timedelta(days=1))
+    row = _timed_row(period, period_conversations, calendar, targets, policy.business_hours_only)
+    if calendar is not None and not calendar.covers(row["earliest"], row["latest"]):
+        # An instant outside the calendar (rows written far from their period): cover them all.
+        start, end = period.bounds
+        earliest = calendars.instant(row["earliest"])
+        latest = calendars.instant(row["latest"])
+        calendar = calendars.build(
+            schedule, min(start, earliest or start), max(calendar.last, latest or calendar.last)
+        )
+        row = _timed_row(period, period_conversations, calendar, targets, policy.business_hours_only)
+    durations = {key: _sql_described(row, key) for key in SPANS}
+    sla_figures = {
+        name: {
+            "target_seconds": target,
+            "measured": row[f"{name}__measured"],
+            "met": None if target is None else row[f"{name}__met"],
+            "hit_rate": None if target is None else percent(row[f"{name}__met"], row[f"{name}__measured"]),
+        }
+        for name, target in targets.items()
+    }
+    return durations, sla_figures
+
+
+def _timed_row(
+    period: Period,
+    period_conversations: QuerySet[Conversation],
+    calendar: calendars.Calendar | None,
+    targets: Mapping[str, int | None],
+    business_only: bool,
+) -> dict[str, Any]:
+    handed_off = period_conversations.filter(HANDED_OFF).values(*TIMES).order_by()
+    source, source_params = handed_off.query.sql_with_params()
+    # Layer by layer, each behind OFFSET 0 (which keeps PostgreSQL from folding it into the next):
+    # every row's instants, their calendar offsets and its spans are computed once, not once per
+    # aggregate that reads them.
+    quote = connection.ops.quote_name
+    instants = ", ".join(f"(EXTRACT(EPOCH FROM {quote(name)}) * 1000000)::bigint AS {name}" for name in TIMES)
+    offsets = ", ".join(calendars.offset_sql(name) + f" AS b_{name}" for name in TIMES)
+    spans = []
+    for key, (begin, end) in SPANS.items():
+        spans.append(f"({end} - {begin})::float8 / 1000000 AS wall_{key}")
+        # NULL where the span does not apply; 0 when it ends before it begins (as in Python).
+        business = f"b_{end} - b_{begin}" if calendar is not None else f"{end} - {begin}"
+        spans.append(
+            f"CASE WHEN {end} > {begin} THEN ({business})::float8 / 1000000"
+            f" WHEN {end} <= {begin} THEN 0::float8 END AS business_{key}"
+        )
+    chosen = "business" if period.business_hours else "wall"
+    fractions = ", ".join(str(f) for f in FRACTIONS)
+    selected = []
+    for key in SPANS:
+        value = f"{chosen}_{key}"
+        selected += [
+            f"COUNT({value}) AS {key}__count",
+            f"AVG({value}) AS {key}__avg",
+            f"percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {value}) AS {key}__pct",
+        ]
+    params: list[Any] = []
+    for name, key in SLA_SPANS.items():
+        target = targets[name]
+        selected.append(f"COUNT(wall_{key}) AS {name}__measured")
+        if target is None:
+            selected.append(f"0 AS {name}__met")
+            continue
+        # Business seconds never exceed wall seconds: only a span over its target by the clock
+        # needs them (the policy's way of counting, whatever `business_hours` asks of durations).
+        met = f"wall_{key} <= %s" + (f" OR business_{key} <= %s" if business_only else "")
+        params += [target, target] if business_only else [target]
+        selected.append(f"COUNT(*) FILTER (WHERE {met}) AS {name}__met")
+    times = ", ".join(TIMES)
+    selected += [f"MIN(LEAST({times})) AS earliest", f"MAX(GREATEST({times})) AS latest"]
+    calendar_sql = "SELECT %s::bigint[] AS starts, %s::bigint[] AS lengths, %s::bigint[] AS before"
+    # Only our own column names and the ORM's compiled SQL are put in the text; values are
+    # parameters.
+    with_instants = f"SELECT {instants} FROM ({source}) r OFFSET 0"  # noqa: S608
+    with_offsets = (
+        f"SELECT i.*, {offsets} FROM ({with_instants}) i CROSS JOIN cal OFFSET 0"  # noqa: S608
+        if calendar is not None
+        else with_instants
+    )
+    sql = (
+        f"WITH cal AS ({calendar_sql}) SELECT {', '.join(selected)} FROM "  # noqa: S608
+        f"(SELECT o.*, {', '.join(spans)} FROM ({with_offsets}) o OFFSET 0) s"
+    )
+    arrays = calendar.params() if calendar is not None else [[], [], []]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*arrays, *params, *source_params])  # in the order they appear
+        names = [column.name for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def sla(handed_off: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -360,9 +473,10 @@ def line_sends(period: Period) -> dict[str, int]:
     sent = Message.objects.filter(direction=Message.Direction.OUT, sent_at__gte=start, sent_at__lt=end)
     if period.operator_id is not None or period.label_id is not None:
         sent = sent.filter(conversation__in=filtered(Conversation.objects.all(), period).values("pk"))
+    # Counting sent_via, not id: the counts then read message_sent_out_idx alone (index-only).
     totals = sent.aggregate(
-        reply_sends=Count("pk", filter=Q(sent_via=Message.SentVia.REPLY)),
-        push_sends=Count("pk", filter=Q(sent_via=Message.SentVia.PUSH)),
+        reply_sends=Count("sent_via", filter=Q(sent_via=Message.SentVia.REPLY)),
+        push_sends=Count("sent_via", filter=Q(sent_via=Message.SentVia.PUSH)),
     )
     return {"reply_sends": totals["reply_sends"], "push_sends": totals["push_sends"]}
 
