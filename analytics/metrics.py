@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics import calendar as calendars
+from analytics import rollup
 from analytics.period import Period
 from livechat.models import Conversation, ConversationEvent, Message
 from livechat.policies import business_hours, service
@@ -468,17 +469,34 @@ def sla(handed_off: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def line_sends(period: Period) -> dict[str, int]:
-    """Outbound messages sent in the period (by `sent_at`), by reply token (free) or push (paid)."""
+    """Outbound messages sent in the period (by `sent_at`), by reply token (free) or push (paid):
+    without filters, past days from their rollup (analytics.rollup) and the rest from the rows."""
     start, end = period.bounds
     sent = Message.objects.filter(direction=Message.Direction.OUT, sent_at__gte=start, sent_at__lt=end)
+    days: dict[Any, rollup.Sends] = {}
     if period.operator_id is not None or period.label_id is not None:
         sent = sent.filter(conversation__in=filtered(Conversation.objects.all(), period).values("pk"))
+    else:
+        days = rollup.rolled_up(period.start, period.end)
+        spans = list(rollup.gaps(period.start, period.end, set(days)))
+        if not spans:
+            return {
+                "reply_sends": sum(day.reply_sends for day in days.values()),
+                "push_sends": sum(day.push_sends for day in days.values()),
+            }
+        within = Q()
+        for begin, finish in spans:
+            within |= Q(sent_at__gte=begin, sent_at__lt=finish)
+        sent = sent.filter(within)
     # Counting sent_via, not id: the counts then read message_sent_out_idx alone (index-only).
     totals = sent.aggregate(
         reply_sends=Count("sent_via", filter=Q(sent_via=Message.SentVia.REPLY)),
         push_sends=Count("sent_via", filter=Q(sent_via=Message.SentVia.PUSH)),
     )
-    return {"reply_sends": totals["reply_sends"], "push_sends": totals["push_sends"]}
+    return {
+        "reply_sends": totals["reply_sends"] + sum(day.reply_sends for day in days.values()),
+        "push_sends": totals["push_sends"] + sum(day.push_sends for day in days.values()),
+    }
 
 
 SERIES_DURATIONS = ("wait_seconds", "first_response_seconds", "resolution_seconds")
