@@ -5,7 +5,7 @@ aggregated (percentile_cont) in the query instead of row by row in Python.
 `B(t)` = business microseconds from the calendar's first instant to `t`; business seconds
 between `a` and `b` = `B(b) − B(a)` (0 when b ≤ a) — the very figure of
 `Schedule.business_seconds`, which sums the same open periods (merged here as they are there).
-Integers of microseconds: PostgreSQL's EXTRACT(EPOCH …) is exact (numeric), so the difference is.
+In whole microseconds, so the differences are exact.
 
 A calendar covers `[first, last]`; an instant outside has no B. `summary` asks for the span it
 expects (the period's first day up to a day after now or its end), reads the rows' earliest and

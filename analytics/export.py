@@ -32,6 +32,7 @@ from analytics import metrics
 from analytics.api import PERIOD_PARAMETERS
 from analytics.period import InvalidPeriod, Period, parse
 from analytics.permissions import SeesAnalytics
+from analytics.planning import planned_each_time
 from livechat.api.responses import answers, invalid
 from livechat.models import Conversation
 
@@ -111,6 +112,7 @@ def _label_cell(names: str | None) -> str:
     return _text(";".join(sorted(names.split(UNIT_SEPARATOR)))) if names else ""
 
 
+@planned_each_time
 def page(period: Period, after: int, names: dict[int, str]) -> tuple[list[str], int | None]:
     """The CSV lines of up to PAGE conversations with ids above `after`, and the last id (None:
     that was all). One query per page, whatever the rows hold."""
