@@ -25,6 +25,8 @@ from livechat.models import Message
 # Days `cleanup` counts again on each pass: yesterday, and the day before in case a pass missed
 # midnight by a while.
 RECENT_DAYS = 2
+# A day is counted again until this long after its end: a send stamped 23:59:59 may commit late.
+SETTLE = timedelta(minutes=10)
 
 
 def zone() -> ZoneInfo:
@@ -78,9 +80,19 @@ def rebuild(start: date, end: date, now: datetime | None = None) -> int:
 
 
 def refresh(now: datetime) -> int:
-    """The recent days, counted again (cleanup's pass)."""
+    """The recent days not yet counted after they were over by SETTLE (cleanup's pass: one small
+    query a minute, and a count once a day)."""
     last = last_closed_day(now)
-    return rebuild(last - timedelta(days=RECENT_DAYS - 1), last, now)
+    first = last - timedelta(days=RECENT_DAYS - 1)
+    settled = {
+        row.day
+        for row in DailySends.objects.filter(zone=settings.TIME_ZONE, day__gte=first, day__lte=last)
+        if row.counted_at >= _start(row.day + timedelta(days=1)) + SETTLE
+    }
+    missing = [
+        first + timedelta(days=n) for n in range(RECENT_DAYS) if first + timedelta(days=n) not in settled
+    ]
+    return rebuild(missing[0], missing[-1], now) if missing else 0
 
 
 @dataclass(frozen=True)

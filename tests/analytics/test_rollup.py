@@ -91,3 +91,14 @@ def test_bad_dates_are_refused():
         call_command("analytics_rollup", "--rebuild", "--start", "2026-11-05", "--end", "2026-11-01")
     with pytest.raises(CommandError, match="--rebuild"):
         call_command("analytics_rollup", "--start", "2026-11-05")
+
+
+def test_a_settled_day_is_not_counted_again_on_every_pass(django_assert_num_queries):
+    with time_machine.travel(day.tue(10, 0), tick=False):
+        day.build()
+    wednesday_night = day.tue(0, 0) + timedelta(days=1, minutes=30)
+    with time_machine.travel(wednesday_night, tick=False):
+        call_command("analytics_rollup")
+        # Monday and Tuesday counted after they were over by 10 minutes: one look, nothing more.
+        with django_assert_num_queries(1):
+            call_command("analytics_rollup")
