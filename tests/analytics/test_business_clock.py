@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 
-def both_ways(period: Period) -> tuple[object, object]:
+def both_ways(period: Period) -> tuple[metrics.Timed, metrics.Timed]:
     conversations = metrics.conversations(period)
     return metrics._timed_in_sql(period, conversations), metrics._timed_in_python(period, conversations)
 
