@@ -234,6 +234,20 @@ def _sql_durations(keys: Iterable[str]) -> dict[str, Aggregate]:
     return aggregates
 
 
+class Median(Aggregate):
+    """percentile_cont(0.5) WITHIN GROUP (ORDER BY x): NULL when there is no value."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _sql_medians(keys: Iterable[str]) -> dict[str, Aggregate]:
+    """Only the p50 of each (the series shows no more): a third of the per-row work of
+    _sql_durations, which a year of 366 days' groups notices."""
+    return {f"{key}__p50": Median(_epoch(key)) for key in keys}
+
+
 def _sql_described(row: Mapping[str, Any], key: str) -> dict[str, Any]:
     count = row[f"{key}__count"]
     if not count:
@@ -556,7 +570,7 @@ def timeseries(period: Period, interval: str) -> dict[str, Any]:
         period_conversations.annotate(bucket=trunc("created_at", tzinfo=period.zone))
         .values("bucket")
         .annotate(
-            **_counts(*SERIES_COUNTS, "csat_average"), **(_sql_durations(SERIES_DURATIONS) if sql else {})
+            **_counts(*SERIES_COUNTS, "csat_average"), **(_sql_medians(SERIES_DURATIONS) if sql else {})
         )
         .order_by()
     )
@@ -566,7 +580,7 @@ def timeseries(period: Period, interval: str) -> dict[str, Any]:
     medians: dict[str, dict[str, float | None]] = {}
     if sql:
         for label, grouped_row in by_bucket.items():
-            medians[label] = {key: _sql_described(grouped_row, key)["p50"] for key in SERIES_DURATIONS}
+            medians[label] = {key: one_decimal(grouped_row[f"{key}__p50"]) for key in SERIES_DURATIONS}
     else:
         rows = (
             period_conversations.filter(HANDED_OFF)
