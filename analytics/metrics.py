@@ -2,11 +2,12 @@
 
 A conversation belongs to a period by the local date of its `created_at`. Counts (and CSAT) are
 SQL aggregates on every database. Durations come in two ways that give the same figures:
-- on PostgreSQL, wall-clock durations are aggregated in the query itself (`percentile_cont`);
-- with `business_hours=1` (any database), or on SQLite (no percentile_cont), one more query reads
-  the rows' four timestamps and Python computes each duration — business seconds through
-  `Schedule.business_seconds`, the very function the SLA clocks use — and the percentiles by the
-  same linear interpolation.
+- on PostgreSQL, durations are aggregated in the query itself (`percentile_cont`) — for the
+  summary business seconds too, through analytics.calendar;
+- on SQLite (no percentile_cont), and for the series and operators with `business_hours=1`, one
+  more query reads the rows' four timestamps and Python computes each duration — business seconds
+  through `Schedule.business_seconds`, the very function the SLA clocks use — and the percentiles
+  by the same linear interpolation.
 Either way each function runs a fixed number of queries, whatever the number of rows.
 
 SLA hit rates are measured, not read from SlaAlert rows: an alert exists only for a clock
