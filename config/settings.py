@@ -116,6 +116,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # "" behind such a pooler (PgBouncer ≥ 1.21 with max_prepared_statements is fine).
     _threshold = env.str("DB_PREPARE_THRESHOLD", default="5")
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_threshold) if _threshold else None
+    # PostgreSQL's JIT compiles a query whose estimated cost is high; for the analytics
+    # aggregates that compiling took 0.1–0.9 s per request and saved nothing (bench/analytics.py).
+    # DB_JIT=1 leaves the server's own setting (behind PgBouncer, which refuses startup options
+    # unless told to ignore them, set DB_JIT=1 and `ALTER ROLE … SET jit = off` instead).
+    if not env.bool("DB_JIT", default=False):
+        DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the webhook's threads and the worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -91,6 +91,12 @@ class Conversation(models.Model):
             models.Index(fields=["status", "handoff_requested_at"], name="conversation_metrics_idx"),
             # Analytics (analytics.metrics): a period's conversations, by when they were created.
             models.Index(fields=["created_at"], name="conversation_created_idx"),
+            # Analytics' first contact resolution: did the contact hand off again within 72 h?
+            models.Index(
+                fields=["contact", "created_at"],
+                condition=Q(handoff_requested_at__isnull=False),
+                name="conversation_rehandoff_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +163,14 @@ class ConversationEvent(models.Model):
         verbose_name = _("conversation event")
         verbose_name_plural = _("conversation events")
         ordering = ["created_at", "id"]
+        indexes = [
+            # Analytics: a conversation's transfers and returns (a few percent of the events).
+            models.Index(
+                fields=["conversation"],
+                condition=Q(kind__in=["transferred", "returned"]),
+                name="event_transfer_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.conversation_id} {self.kind} {self.from_status}→{self.to_status}"

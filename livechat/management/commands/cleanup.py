@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from livechat.conversations import assignment, inactivity, retention
 from livechat.jobs.loop import JobLoop
+from livechat.jobs.signals import cleanup_pass
 
 
 class Command(BaseCommand):
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         steps = inactivity.run(now, dry_run=self.dry_run, stopping=stopping)
         removed = retention.run(now, dry_run=self.dry_run, stopping=stopping)
         assigned = 0 if self.dry_run or loop.stopping else assignment.assign_waiting()
+        # Whatever other apps keep current per pass (analytics' daily rollups).
+        cleanup_pass.send(sender=self.__class__, now=now, dry_run=self.dry_run)
         if assigned:
             self.stdout.write(f"cleanup: {assigned} waiting conversation(s) assigned")
         self.report(steps, removed)
