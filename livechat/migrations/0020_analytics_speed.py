@@ -21,4 +21,12 @@ class Migration(migrations.Migration):
                 name="event_transfer_idx",
             ),
         ),
+        migrations.AddIndex(
+            model_name="conversationevent",
+            index=models.Index(
+                condition=models.Q(("kind", "claimed")),
+                fields=["conversation", "created_at", "id"],
+                name="event_claim_idx",
+            ),
+        ),
     ]

@@ -170,6 +170,12 @@ class ConversationEvent(models.Model):
                 condition=Q(kind__in=["transferred", "returned"]),
                 name="event_transfer_idx",
             ),
+            # Analytics' first claimer: a conversation's earliest `claimed` event.
+            models.Index(
+                fields=["conversation", "created_at", "id"],
+                condition=Q(kind="claimed"),
+                name="event_claim_idx",
+            ),
         ]
 
     def __str__(self) -> str:
