@@ -31,55 +31,13 @@ from datetime import time as dtime
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Each bench script stands alone (mypy sees bench/ as loose modules): these three are
-# bench/console.py's.
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def copy_rows(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
-    """COPY rows into a table; returns how many."""
-    from django.db import connection
-
-    count = 0
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-    return count
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lower = int(k)
-    upper = min(lower + 1, len(ordered) - 1)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (k - lower)
-
+# The seeding and the figures' percentile are bench/console.py's (bench/ is on sys.path).
+sys.path.insert(0, str(ROOT / "bench"))
+from console import copy_rows, percentile, recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/livechat_bench_analytics"
 OPERATORS = 20

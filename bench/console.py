@@ -111,9 +111,24 @@ def recreate_database(url: str) -> None:
 
 
 def copy_rows(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
-    """COPY rows into a table; returns how many."""
+    """COPY rows into a table; returns how many.
+
+    A NOT NULL column the caller leaves out gets its model field's default, so a column added
+    to a model later (with a default) does not break the seeding."""
+    from django.apps import apps
     from django.db import connection
 
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    missing = [
+        f
+        for f in model._meta.concrete_fields
+        if f.column not in columns
+        and not f.null
+        and not f.primary_key
+        and (f.has_default() or f.empty_strings_allowed)
+    ]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in missing)
+    columns = [*columns, *(str(f.column) for f in missing)]
     count = 0
     column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
@@ -121,7 +136,7 @@ def copy_rows(table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -
             f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN"
         ) as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, *defaults))
                 count += 1
     return count
 
