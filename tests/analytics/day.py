@@ -60,14 +60,14 @@ def _conversation(contact: Contact, created: datetime, **fields: Any) -> Convers
     return conversation
 
 
-def _event(conversation: Conversation, kind: str, at: datetime, **fields: Any) -> None:
+def record_event(conversation: Conversation, kind: str, at: datetime, **fields: Any) -> None:
     event = ConversationEvent.objects.create(
         conversation=conversation, kind=kind, actor_kind="operator", **fields
     )
     ConversationEvent.objects.filter(pk=event.pk).update(created_at=at)
 
 
-def _sent(conversation: Conversation, seq: int, at: datetime, via: str) -> None:
+def record_send(conversation: Conversation, seq: int, at: datetime, via: str) -> None:
     Message.objects.create(
         conversation=conversation,
         seq=seq,
@@ -101,8 +101,8 @@ def build() -> Day:
         assigned_operator=nok,
         csat_sent_at=mon(10, 50),
     )
-    _event(c["transferred"], Kind.CLAIMED, mon(10, 5), to_operator=somchai)
-    _event(c["transferred"], Kind.TRANSFERRED, mon(10, 20), from_operator=somchai, to_operator=nok)
+    record_event(c["transferred"], Kind.CLAIMED, mon(10, 5), to_operator=somchai)
+    record_event(c["transferred"], Kind.TRANSFERRED, mon(10, 20), from_operator=somchai, to_operator=nok)
     CsatResponse.objects.create(conversation=c["transferred"], rating=5, created_at=mon(10, 52))
     regular = _contact("regular")
     c["first_visit"] = _conversation(
@@ -115,7 +115,7 @@ def build() -> Day:
         assigned_operator=nok,
         csat_sent_at=mon(11, 30),
     )
-    _event(c["first_visit"], Kind.CLAIMED, mon(11, 4), to_operator=nok)
+    record_event(c["first_visit"], Kind.CLAIMED, mon(11, 4), to_operator=nok)
     CsatResponse.objects.create(conversation=c["first_visit"], rating=2, created_at=mon(11, 31))
     c["came_back"] = _conversation(
         regular,
@@ -127,7 +127,7 @@ def build() -> Day:
         assigned_operator=somchai,
         csat_sent_at=mon(13, 20),
     )
-    _event(c["came_back"], Kind.CLAIMED, mon(13, 3), to_operator=somchai)
+    record_event(c["came_back"], Kind.CLAIMED, mon(13, 3), to_operator=somchai)
     c["waiting"] = _conversation(
         _contact("waiting"), mon(17, 0), handoff_requested_at=mon(17, 1), status=Status.WAITING
     )
@@ -140,7 +140,7 @@ def build() -> Day:
         closed_at=tue(9, 40),
         assigned_operator=nok,
     )
-    _event(c["out_of_hours"], Kind.CLAIMED, tue(9, 10), to_operator=nok)
+    record_event(c["out_of_hours"], Kind.CLAIMED, tue(9, 10), to_operator=nok)
     c["midnight"] = _conversation(
         _contact("midnight"),
         mon(23, 50),
@@ -150,12 +150,12 @@ def build() -> Day:
         closed_at=tue(0, 20),
         assigned_operator=nok,
     )
-    _event(c["midnight"], Kind.CLAIMED, mon(23, 55), to_operator=somchai)
-    _event(c["midnight"], Kind.RETURNED, tue(0, 0), from_operator=somchai)
-    _event(c["midnight"], Kind.CLAIMED, tue(0, 2), to_operator=nok)
+    record_event(c["midnight"], Kind.CLAIMED, mon(23, 55), to_operator=somchai)
+    record_event(c["midnight"], Kind.RETURNED, tue(0, 0), from_operator=somchai)
+    record_event(c["midnight"], Kind.CLAIMED, tue(0, 2), to_operator=nok)
     c["tuesday"] = _conversation(_contact("tuesday"), tue(0, 5))
-    _sent(c["transferred"], 1, mon(10, 6), Message.SentVia.REPLY)
-    _sent(c["came_back"], 1, mon(13, 4), Message.SentVia.REPLY)
-    _sent(c["midnight"], 1, mon(23, 58), Message.SentVia.PUSH)
-    _sent(c["out_of_hours"], 1, tue(9, 12), Message.SentVia.PUSH)
+    record_send(c["transferred"], 1, mon(10, 6), Message.SentVia.REPLY)
+    record_send(c["came_back"], 1, mon(13, 4), Message.SentVia.REPLY)
+    record_send(c["midnight"], 1, mon(23, 58), Message.SentVia.PUSH)
+    record_send(c["out_of_hours"], 1, tue(9, 12), Message.SentVia.PUSH)
     return Day(somchai=somchai, nok=nok, conversations=c)

@@ -36,6 +36,7 @@ from livechat.models import (
     Label,
     Message,
 )
+from tests.analytics.day import record_event, record_send  # the same rows as the KPI tests' day
 
 Kind = ConversationEvent.Kind
 PEOPLE = [("dao", "Dao", "supervisor"), ("somchai", "Somchai", "operator"), ("nok", "Nok", "operator")]
@@ -51,26 +52,6 @@ def _conversation(name: str, created: datetime, **fields: Any) -> Conversation:
     conversation = Conversation.objects.create(contact=contact, status=status, **fields)
     Conversation.objects.filter(pk=conversation.pk).update(created_at=created)
     return conversation
-
-
-def _event(conversation: Conversation, kind: str, at: datetime, **fields: Any) -> None:
-    event = ConversationEvent.objects.create(
-        conversation=conversation, kind=kind, actor_kind="operator", **fields
-    )
-    ConversationEvent.objects.filter(pk=event.pk).update(created_at=at)
-
-
-def _sent(conversation: Conversation, seq: int, at: datetime, via: str) -> None:
-    Message.objects.create(
-        conversation=conversation,
-        seq=seq,
-        direction=Message.Direction.OUT,
-        sender_kind=Message.SenderKind.OPERATOR,
-        text="ok",
-        status=Message.Status.SENT,
-        sent_at=at,
-        sent_via=via,
-    )
 
 
 def write() -> None:
@@ -100,7 +81,7 @@ def write() -> None:
         assigned_operator=somchai,
         csat_sent_at=_at(d1, 9, 40),
     )
-    _event(a, Kind.CLAIMED, _at(d1, 9, 10), to_operator=somchai)
+    record_event(a, Kind.CLAIMED, _at(d1, 9, 10), to_operator=somchai)
     CsatResponse.objects.create(conversation=a, rating=5, created_at=_at(d1, 9, 41))
     a.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])
     b = _conversation(
@@ -114,8 +95,8 @@ def write() -> None:
         assigned_operator=somchai,
         csat_sent_at=_at(d2, 10, 30),
     )
-    _event(b, Kind.CLAIMED, _at(d2, 10, 8), to_operator=nok)
-    _event(b, Kind.TRANSFERRED, _at(d2, 10, 15), from_operator=nok, to_operator=somchai)
+    record_event(b, Kind.CLAIMED, _at(d2, 10, 8), to_operator=nok)
+    record_event(b, Kind.TRANSFERRED, _at(d2, 10, 15), from_operator=nok, to_operator=somchai)
     CsatResponse.objects.create(conversation=b, rating=3, created_at=_at(d2, 10, 31))
     c = _conversation(
         "Somsri",
@@ -135,11 +116,11 @@ def write() -> None:
         close_reason="resolved",
         assigned_operator=somchai,
     )
-    _event(e, Kind.CLAIMED, _at(d10, 14, 30), to_operator=somchai)
+    record_event(e, Kind.CLAIMED, _at(d10, 14, 30), to_operator=somchai)
     f = _conversation("Bot only", _at(d15, 11, 0), closed_at=_at(d15, 11, 5), close_reason="inactivity")
-    _sent(a, 1, _at(d1, 9, 12), Message.SentVia.REPLY)
-    _sent(a, 2, _at(d1, 9, 30), Message.SentVia.REPLY)
-    _sent(b, 1, _at(d2, 10, 10), Message.SentVia.REPLY)
-    _sent(b, 2, _at(d2, 10, 25), Message.SentVia.PUSH)
-    _sent(e, 1, _at(d10, 14, 31), Message.SentVia.PUSH)
+    record_send(a, 1, _at(d1, 9, 12), Message.SentVia.REPLY)
+    record_send(a, 2, _at(d1, 9, 30), Message.SentVia.REPLY)
+    record_send(b, 1, _at(d2, 10, 10), Message.SentVia.REPLY)
+    record_send(b, 2, _at(d2, 10, 25), Message.SentVia.PUSH)
+    record_send(e, 1, _at(d10, 14, 31), Message.SentVia.PUSH)
     print(json.dumps({key: row.pk for key, row in zip("abcdef", (a, b, c, d, e, f), strict=True)}))
