@@ -12,14 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from livechat.conversations.permissions import ActionRefused
-
-STATUS_FOR_CODE = {
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "forbidden": status.HTTP_403_FORBIDDEN,
-    "already_claimed": status.HTTP_409_CONFLICT,
-    "invalid_state": status.HTTP_409_CONFLICT,
-}
+from livechat.conversations.permissions import ActionRefused, http_status
 
 # DRF's error codes, as the rest of the API (and the socket protocol) spells them.
 CODE_FOR_DRF_CODE = {
@@ -34,7 +27,7 @@ CODE_FOR_DRF_CODE = {
 def refused(exc: ActionRefused) -> Response:
     return Response(
         {"code": exc.code, "message": exc.message},
-        status=STATUS_FOR_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST),
+        status=http_status(exc),
     )
 
 

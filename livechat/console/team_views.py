@@ -32,7 +32,6 @@ supervisor_page = access.staff_page(permissions.may_supervise_team, "console/tea
 supervisor_json = access.staff_json(
     permissions.may_supervise_team, "Only supervisors and admins may use the team board."
 )
-REFUSED_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 400, "invalid_state": 409}
 
 
 @require_GET
@@ -116,7 +115,7 @@ def reassign(request: HttpRequest, conversation_id: int) -> JsonResponse:
         )
     except ActionRefused as refused:
         return JsonResponse(
-            {"code": refused.code, "message": refused.message}, status=REFUSED_STATUS.get(refused.code, 400)
+            {"code": refused.code, "message": refused.message}, status=permissions.http_status(refused)
         )
     return JsonResponse(
         {

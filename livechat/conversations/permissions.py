@@ -50,6 +50,15 @@ class ActionRefused(Exception):
         return self.message
 
 
+# The HTTP status of a refusal, wherever it is answered over HTTP (the REST API, the console's
+# JSON endpoints); any other code is 400.
+HTTP_STATUS_FOR_REFUSAL = {"not_found": 404, "forbidden": 403, "already_claimed": 409, "invalid_state": 409}
+
+
+def http_status(refusal: ActionRefused) -> int:
+    return HTTP_STATUS_FOR_REFUSAL.get(refusal.code, 400)
+
+
 @dataclass(frozen=True)
 class Rule:
     """What an action on a conversation needs.
